@@ -1,0 +1,130 @@
+package io.kvwatch.alert;
+
+import static io.kvwatch.rule.KeyVaultRetrievalRule.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.Detection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+
+/**
+ * The alert as one JSON document shaped like an Elastic Security alert, so that it can be indexed beside Elastic's
+ * own: {@code kibana.alert.*} for the alert and the rule, and the triage fields of the rule's investigation guide
+ * under their ECS / {@code azure.platformlogs} names. Keys are flat dotted names, as Elastic writes its alerts.
+ */
+public final class AlertDocument {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String MITRE = "https://attack.mitre.org/";
+
+    private AlertDocument() {}
+
+    /**
+     * The alert id: SHA-256 (hex) of the rule id, the term and the triggering record's identity. Replaying the same
+     * input gives the same id, so a consumer (or a compacted topic keyed by it) can drop duplicates.
+     */
+    public static String alertId(AuditRecord r) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String part : new String[] {
+                RULE_ID, r.upn, r.objectId, r.originalTime, Long.toString(r.ruleTime),
+                r.operation, r.correlationId, r.requestUri, r.sourceIp}) {
+            sha.update((part == null ? "" : part).getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    public static Alert of(Detection detection, Instant now, Duration historyWindow) {
+        AuditRecord r = detection.record;
+        String id = alertId(r);
+        String ingested = Instant.ofEpochMilli(r.ruleTime).toString();
+
+        ObjectNode doc = MAPPER.createObjectNode();
+        doc.put("@timestamp", now.toString());
+        doc.put("kibana.alert.uuid", id);
+        doc.put("kibana.alert.original_time", r.originalTime);
+        doc.putArray("kibana.alert.new_terms").add(r.upn).add(r.objectId);
+        doc.put("kibana.alert.reason", reason(detection, historyWindow));
+        doc.put("kibana.alert.severity", SEVERITY);
+        doc.put("kibana.alert.risk_score", RISK_SCORE);
+        doc.put("kibana.alert.status", "active");
+        doc.put("kibana.alert.workflow_status", "open");
+        doc.put("kibana.alert.rule.rule_id", RULE_ID);
+        doc.put("kibana.alert.rule.name", NAME);
+        doc.put("kibana.alert.rule.type", TYPE);
+        doc.put("kibana.alert.rule.severity", SEVERITY);
+        doc.put("kibana.alert.rule.risk_score", RISK_SCORE);
+        ArrayNode fields = doc.putArray("kibana.alert.rule.new_terms_fields");
+        NEW_TERMS_FIELDS.forEach(fields::add);
+        doc.put("kibana.alert.rule.history_window", historyWindow.toString());
+        doc.set("kibana.alert.rule.threat", threat());
+
+        doc.put("event.kind", "signal");
+        doc.put("event.dataset", "azure.platformlogs");
+        doc.put("event.action", r.operation);
+        doc.put("event.outcome", r.outcomeSuccess ? "success" : "failure");
+        doc.put("event.ingested", ingested);
+        doc.put("azure.platformlogs.identity.claim.upn", r.upn);
+        doc.put("azure.platformlogs.identity.claim.appid", r.appId);
+        doc.put("azure.platformlogs.properties.id", r.objectId);
+        doc.put("azure.platformlogs.properties.requestUri", r.requestUri);
+        doc.put("azure.platformlogs.properties.clientInfo", r.clientInfo);
+        if (r.httpStatusCode != 0) {
+            doc.put("azure.platformlogs.properties.httpStatusCode", r.httpStatusCode);
+        } else {
+            doc.putNull("azure.platformlogs.properties.httpStatusCode");
+        }
+        doc.put("azure.platformlogs.result_signature", r.resultSignature);
+        doc.put("azure.platformlogs.operation_name", r.operation);
+        doc.put("azure.correlation_id", r.correlationId);
+        doc.put("azure.resource.name", r.vaultName);
+        doc.put("azure.resource.id", r.resourceId);
+        doc.put("source.ip", r.sourceIp);
+        doc.put("user.name", r.upn);
+
+        doc.put("kvwatch.previous_seen",
+                detection.previousSeen == Detection.NEVER ? null : Instant.ofEpochMilli(detection.previousSeen).toString());
+        doc.put("kvwatch.late", detection.late);
+        doc.put("kvwatch.origin", r.origin);
+        doc.put("kvwatch.input_shape", r.shape);
+        return new Alert(id, doc.toString());
+    }
+
+    private static String reason(Detection d, Duration window) {
+        AuditRecord r = d.record;
+        String status = r.httpStatusCode != 0 ? " (HTTP " + r.httpStatusCode + ")" : "";
+        String history = d.previousSeen == Detection.NEVER
+                ? "no earlier read of it by this user in the " + window.toDays() + "-day history"
+                : "last read by this user at " + Instant.ofEpochMilli(d.previousSeen) + ", more than "
+                        + window.toDays() + " days before";
+        return r.operation + status + " of " + r.objectId + " in vault " + r.vaultName + " by " + r.upn
+                + " from " + r.sourceIp + ": " + history + ".";
+    }
+
+    private static ArrayNode threat() {
+        ArrayNode threat = MAPPER.createArrayNode();
+        ObjectNode entry = threat.addObject();
+        entry.put("framework", "MITRE ATT&CK");
+        ObjectNode tactic = entry.putObject("tactic");
+        tactic.put("id", TACTIC_ID).put("name", TACTIC_NAME).put("reference", MITRE + "tactics/" + TACTIC_ID + "/");
+        ObjectNode technique = entry.putArray("technique").addObject();
+        technique.put("id", TECHNIQUE_ID).put("name", TECHNIQUE_NAME)
+                .put("reference", MITRE + "techniques/" + TECHNIQUE_ID + "/");
+        technique.putArray("subtechnique").addObject()
+                .put("id", SUBTECHNIQUE_ID).put("name", SUBTECHNIQUE_NAME)
+                .put("reference", MITRE + "techniques/" + TECHNIQUE_ID + "/006/");
+        return threat;
+    }
+}

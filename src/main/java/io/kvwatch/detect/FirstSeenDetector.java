@@ -1,0 +1,137 @@
+package io.kvwatch.detect;
+
+import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.Detection;
+import io.kvwatch.model.TermKey;
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Decides, per term (upn, properties.id), which sightings are new: those with no sighting of the same term in the
+ * history window before them, in event time.
+ *
+ * <p>An alert is held until the watermark passes its record, because a record that arrives later but happened
+ * earlier (within the out-of-orderness bound) can take the alert over or cancel it; a repeat is settled at once. A
+ * record that arrives behind the watermark (late) is decided at once on what is known, never dropped.
+ *
+ * <p>State per term: the episodes of {@link TermHistory} and the alerts waiting for the watermark. Correctness comes
+ * from the event times kept in state; an event-time timer drops the term once the watermark is a full window past
+ * its last sighting. Flink's TTL runs on processing time, so it is only a backstop for terms whose timers cannot
+ * fire (event time stalled), set a day longer than the window so that it can never forget a term the rule still
+ * needs while the job keeps up with its input.
+ */
+public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord, Detection> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Beyond the window, how long processing time may pass before the TTL backstop drops an untouched term. */
+    static final Duration TTL_MARGIN = Duration.ofDays(1);
+
+    private final long window;
+
+    private transient ValueState<long[]> episodes;
+    private transient MapState<Long, Detection> pending;
+    private transient Counter lateRecords;
+    private transient Counter alerts;
+    private transient volatile long lastWatermark;
+
+    public FirstSeenDetector(Duration historyWindow) {
+        this.window = historyWindow.toMillis();
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        StateTtlConfig ttl =
+                StateTtlConfig.newBuilder(Duration.ofMillis(window).plus(TTL_MARGIN))
+                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        .build();
+        ValueStateDescriptor<long[]> episodesDescriptor =
+                new ValueStateDescriptor<>("term-episodes", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+        episodesDescriptor.enableTimeToLive(ttl);
+        episodes = getRuntimeContext().getState(episodesDescriptor);
+
+        MapStateDescriptor<Long, Detection> pendingDescriptor =
+                new MapStateDescriptor<>("pending-alerts", Types.LONG, TypeInformation.of(Detection.class));
+        pendingDescriptor.enableTimeToLive(ttl);
+        pending = getRuntimeContext().getMapState(pendingDescriptor);
+
+        lateRecords = getRuntimeContext().getMetricGroup().counter("recordsLate");
+        alerts = getRuntimeContext().getMetricGroup().counter("alerts");
+        lastWatermark = Long.MIN_VALUE;
+        // Wall-clock time minus the operator's watermark: how far behind real time the rule's clock runs.
+        getRuntimeContext().getMetricGroup().gauge("eventTimeLagMs",
+                () -> lastWatermark == Long.MIN_VALUE ? -1L : System.currentTimeMillis() - lastWatermark);
+    }
+
+    @Override
+    public void processElement(AuditRecord record, Context ctx, Collector<Detection> out) throws Exception {
+        long t = record.ruleTime;
+        long watermark = ctx.timerService().currentWatermark();
+        lastWatermark = watermark;
+        boolean late = t <= watermark;
+        if (late) {
+            lateRecords.inc();
+        }
+        long[] known = episodes.value();
+        TermHistory.Insert insert = TermHistory.insert(known, t, window);
+        if (insert.episodes == known) {
+            return; // a repeat inside a known episode: nothing changes, nothing to say
+        }
+        if (known == null) {
+            ctx.timerService().registerEventTimeTimer(t + window); // the term's cleanup, see onTimer
+        }
+        episodes.update(insert.episodes);
+        if (insert.voidedStart != TermHistory.NONE) {
+            // Its timer stays registered and finds nothing: cheaper than deleting it, and harmless.
+            pending.remove(insert.voidedStart);
+        }
+        if (insert.newStart) {
+            Detection detection = new Detection(record, insert.previousSeen, late);
+            if (late) {
+                emit(detection, out);
+            } else {
+                pending.put(t, detection);
+                ctx.timerService().registerEventTimeTimer(t);
+            }
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Detection> out) throws Exception {
+        lastWatermark = ctx.timerService().currentWatermark();
+        Detection due = pending.get(timestamp);
+        if (due != null) {
+            pending.remove(timestamp);
+            emit(due, out);
+        }
+        long[] known = episodes.value();
+        long[] kept = TermHistory.expire(known, Math.max(timestamp, lastWatermark), window);
+        if (kept == null) {
+            episodes.clear();
+            pending.clear();
+        } else {
+            if (kept != known) {
+                episodes.update(kept);
+            }
+            // One cleanup timer per term, moved forward lazily: registering the same time twice is a no-op.
+            ctx.timerService().registerEventTimeTimer(TermHistory.lastSeen(kept) + window);
+        }
+    }
+
+    private void emit(Detection detection, Collector<Detection> out) {
+        alerts.inc();
+        out.collect(detection);
+    }
+}

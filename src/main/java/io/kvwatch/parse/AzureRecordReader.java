@@ -1,0 +1,78 @@
+package io.kvwatch.parse;
+
+import static io.kvwatch.parse.JsonFields.httpStatus;
+import static io.kvwatch.parse.JsonFields.object;
+import static io.kvwatch.parse.JsonFields.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kvwatch.model.AuditRecord;
+import java.time.Instant;
+import java.util.Locale;
+
+/** Reads a record in the raw Azure Monitor resource-log shape, as Azure Monitor writes it to an Event Hub. */
+final class AzureRecordReader {
+
+    /**
+     * Control-plane calls through Azure Resource Manager (VaultGet, ...) carry the UPN under this claim URI; data-plane
+     * calls carry the short {@code upn}. Elastic's rule sees only the short one; we read both.
+     */
+    static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+
+    private static final String VAULTS_SEGMENT = "/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/";
+
+    private AzureRecordReader() {}
+
+    /** Whether the record is a Key Vault audit record; anything else in the hub is ignored, not rejected. */
+    static boolean isKeyVaultAudit(JsonNode record) throws RejectedRecordException {
+        String category = text(record, "category", "category");
+        String resourceId = text(record, "resourceId", "resourceId");
+        return "AuditEvent".equalsIgnoreCase(category)
+                && resourceId != null
+                && resourceId.toUpperCase(Locale.ROOT).contains(VAULTS_SEGMENT);
+    }
+
+    static AuditRecord read(JsonNode record, long ingestTimestamp) throws RejectedRecordException {
+        Instant time = Timestamps.parse(record.get("time"), "time");
+        if (time == null) {
+            throw new RejectedRecordException(DeadLetterReason.BAD_TIME, "time: missing");
+        }
+        AuditRecord r = new AuditRecord();
+        r.shape = "azure";
+        r.originalTime = time.toString();
+        r.ruleTime = ingestTimestamp != io.kvwatch.model.RawMessage.NO_TIMESTAMP ? ingestTimestamp : time.toEpochMilli();
+
+        r.operation = text(record, "operationName", "operationName");
+        r.outcomeSuccess = "Success".equalsIgnoreCase(text(record, "resultType", "resultType"));
+        r.resultSignature = text(record, "resultSignature", "resultSignature");
+        r.sourceIp = text(record, "callerIpAddress", "callerIpAddress");
+        r.correlationId = text(record, "correlationId", "correlationId");
+        r.resourceId = text(record, "resourceId", "resourceId");
+        r.vaultName = vaultName(r.resourceId);
+
+        JsonNode claim = object(object(record, "identity", "identity"), "claim", "identity.claim");
+        String upn = text(claim, "upn", "identity.claim.upn");
+        r.upn = upn != null && !upn.isBlank() ? upn : text(claim, UPN_CLAIM_URI, "identity.claim[" + UPN_CLAIM_URI + "]");
+        r.appId = text(claim, "appid", "identity.claim.appid");
+
+        JsonNode properties = object(record, "properties", "properties");
+        r.objectId = text(properties, "id", "properties.id");
+        r.requestUri = text(properties, "requestUri", "properties.requestUri");
+        r.clientInfo = text(properties, "clientInfo", "properties.clientInfo");
+        r.httpStatusCode = httpStatus(properties == null ? null : properties.get("httpStatusCode"), "properties.httpStatusCode");
+        return r;
+    }
+
+    /** The vault's name is the resource id's last segment: {@code .../VAULTS/KV-PAYMENTS-PROD}. */
+    static String vaultName(String resourceId) {
+        if (resourceId == null) {
+            return null;
+        }
+        int at = resourceId.toUpperCase(Locale.ROOT).indexOf(VAULTS_SEGMENT);
+        if (at < 0) {
+            return null;
+        }
+        String rest = resourceId.substring(at + VAULTS_SEGMENT.length());
+        int slash = rest.indexOf('/');
+        return slash < 0 ? rest : rest.substring(0, slash);
+    }
+}

@@ -1,0 +1,124 @@
+package io.kvwatch.parse;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.DeadLetter;
+import io.kvwatch.model.RawMessage;
+import java.io.Serializable;
+
+/**
+ * Turns one Event Hubs message into Key Vault audit records. A message is a {@code {"records":[...]}} envelope (what
+ * Azure Monitor sends), a single record, or an ECS document. Records of other log categories are ignored; anything
+ * malformed becomes a dead letter, and a bad record never costs the good records beside it.
+ */
+public final class EnvelopeParser implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Receives what one message yields. */
+    public interface Output {
+        void record(AuditRecord record);
+
+        void deadLetter(DeadLetter deadLetter);
+
+        /** A well-formed record that is not a Key Vault audit record (another category in the same hub). */
+        void ignored();
+    }
+
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final int maxMessageLength;
+    private final int maxDeadLetterLength;
+
+    /**
+     * @param maxMessageLength longer messages are dead-lettered unparsed
+     * @param maxDeadLetterLength the original text in a dead letter is cut to this many characters
+     */
+    public EnvelopeParser(int maxMessageLength, int maxDeadLetterLength) {
+        this.maxMessageLength = maxMessageLength;
+        this.maxDeadLetterLength = maxDeadLetterLength;
+    }
+
+    public void parse(RawMessage message, Output out) {
+        String payload = message.payload;
+        if (payload == null || payload.isBlank()) {
+            return; // an empty line between NDJSON messages is not a message
+        }
+        if (payload.length() > maxMessageLength) {
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.MESSAGE_TOO_LARGE,
+                    "message of " + payload.length() + " characters exceeds the limit of " + maxMessageLength));
+            return;
+        }
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(payload);
+        } catch (JsonProcessingException e) {
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_JSON, e.getOriginalMessage()));
+            return;
+        }
+        if (root == null || !root.isObject()) {
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_AN_OBJECT,
+                    "expected a JSON object but found " + (root == null ? "nothing" : root.getNodeType().name().toLowerCase())));
+            return;
+        }
+        JsonNode records = root.get("records");
+        if (records == null) {
+            readOne(root, -1, message, out);
+            return;
+        }
+        if (!records.isArray()) {
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.RECORDS_NOT_AN_ARRAY,
+                    "records: expected an array but found " + records.getNodeType().name().toLowerCase()));
+            return;
+        }
+        for (int i = 0; i < records.size(); i++) {
+            readOne(records.get(i), i, message, out);
+        }
+    }
+
+    private void readOne(JsonNode node, int index, RawMessage message, Output out) {
+        try {
+            if (!node.isObject()) {
+                throw JsonFields.wrongType(index < 0 ? "message" : "records[" + index + "]", "an object", node);
+            }
+            AuditRecord record;
+            if (EcsDocumentReader.looksLikeEcs(node)) {
+                if (!EcsDocumentReader.isPlatformLog(node)) {
+                    out.ignored();
+                    return;
+                }
+                record = EcsDocumentReader.read(node, message.ingestTimestamp);
+            } else {
+                if (!AzureRecordReader.isKeyVaultAudit(node)) {
+                    out.ignored();
+                    return;
+                }
+                record = AzureRecordReader.read(node, message.ingestTimestamp);
+            }
+            record.origin = index < 0 ? message.origin : message.origin + "#" + index;
+            out.record(record);
+        } catch (RejectedRecordException e) {
+            DeadLetterReason reason = e.reason() == DeadLetterReason.WRONG_FIELD_TYPE && !node.isObject()
+                    ? DeadLetterReason.RECORD_NOT_AN_OBJECT : e.reason();
+            String text = index < 0 ? message.payload : node.toString();
+            out.deadLetter(deadLetter(message, index, text, reason, e.getMessage()));
+        }
+    }
+
+    private DeadLetter deadLetter(RawMessage message, int index, String text, DeadLetterReason reason, String detail) {
+        DeadLetter d = new DeadLetter();
+        d.reason = reason.code();
+        d.detail = detail;
+        d.origin = message.origin;
+        d.recordIndex = index;
+        d.ingestTimestamp = message.ingestTimestamp;
+        d.originalLength = text.length();
+        d.truncated = text.length() > maxDeadLetterLength;
+        d.original = d.truncated ? text.substring(0, maxDeadLetterLength) : text;
+        return d;
+    }
+}

@@ -1,0 +1,95 @@
+package io.kvwatch.parse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** Typed reads of optional JSON fields: absent and null are the same, a value of the wrong type rejects the record. */
+final class JsonFields {
+
+    private JsonFields() {}
+
+    /** The field's string value, or null when it is absent or null. */
+    static String text(JsonNode parent, String field, String path) throws RejectedRecordException {
+        return asText(parent == null ? null : parent.get(field), path);
+    }
+
+    static String asText(JsonNode node, String path) throws RejectedRecordException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw wrongType(path, "a string", node);
+        }
+        return node.textValue();
+    }
+
+    /** The field's object, or null when it is absent or null. */
+    static JsonNode object(JsonNode parent, String field, String path) throws RejectedRecordException {
+        JsonNode node = parent == null ? null : parent.get(field);
+        return asObject(node, path);
+    }
+
+    static JsonNode asObject(JsonNode node, String path) throws RejectedRecordException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw wrongType(path, "an object", node);
+        }
+        return node;
+    }
+
+    /** An HTTP status: a number, or a string of digits as some exporters write it; 0 when absent. */
+    static int httpStatus(JsonNode node, String path) throws RejectedRecordException {
+        if (node == null || node.isNull()) {
+            return 0;
+        }
+        if (node.isIntegralNumber() && node.canConvertToInt()) {
+            return node.intValue();
+        }
+        if (node.isTextual()) {
+            String s = node.textValue().trim();
+            if (!s.isEmpty() && s.length() <= 3 && s.chars().allMatch(Character::isDigit)) {
+                return Integer.parseInt(s);
+            }
+        }
+        throw wrongType(path, "an HTTP status code", node);
+    }
+
+    /**
+     * Looks a dotted path up in an ECS document, where any part of the path may be written as nested objects or as
+     * one key with dots ({@code {"azure":{"platformlogs.properties":{"id":...}}}}): Elastic accepts both.
+     */
+    static JsonNode find(JsonNode node, String dottedPath) {
+        return find(node, dottedPath.split("\\."), 0);
+    }
+
+    private static JsonNode find(JsonNode node, String[] parts, int from) {
+        if (node == null || !node.isObject()) {
+            return null;
+        }
+        StringBuilder key = new StringBuilder();
+        for (int i = from; i < parts.length; i++) {
+            if (i > from) {
+                key.append('.');
+            }
+            key.append(parts[i]);
+            JsonNode child = node.get(key.toString());
+            if (child != null) {
+                if (i == parts.length - 1) {
+                    return child;
+                }
+                JsonNode found = find(child, parts, i + 1);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
+    static RejectedRecordException wrongType(String path, String expected, JsonNode found) {
+        return new RejectedRecordException(
+                DeadLetterReason.WRONG_FIELD_TYPE,
+                path + ": expected " + expected + " but found " + found.getNodeType().name().toLowerCase());
+    }
+}
