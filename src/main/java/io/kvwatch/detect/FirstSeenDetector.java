@@ -117,7 +117,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
             emit(due, out);
         }
         long[] known = episodes.value();
-        long[] kept = TermHistory.expire(known, Math.max(timestamp, lastWatermark), window);
+        // Expire relative to this timer, not to the watermark: when the watermark jumps (catch-up, end of input),
+        // timers fire one by one in time order, and an alert pending at a later time has not fired yet.
+        long[] kept = TermHistory.expire(known, timestamp, window);
         if (kept == null) {
             episodes.clear();
             pending.clear();
