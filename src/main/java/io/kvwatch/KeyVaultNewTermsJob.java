@@ -86,7 +86,7 @@ public final class KeyVaultNewTermsJob {
         DataStream<Detection> detections =
                 counting.keyBy(new ByTerm())
                         .process(new FirstSeenDetector(window))
-                        .uid("first-seen-detector").name("First seen in " + window.toDays() + " days");
+                        .uid(FirstSeenDetector.UID).name("First seen in " + window.toDays() + " days");
 
         outputs.alerts(detections.map(new FormatAlerts(window)).uid("format-alerts").name("Alert documents"));
         outputs.deadLetters(

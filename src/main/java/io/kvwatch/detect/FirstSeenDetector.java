@@ -35,6 +35,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     private static final long serialVersionUID = 1L;
 
+    /** The operator's uid: savepoints, and the history bootstrap, address its state by it. Never change it. */
+    public static final String UID = "first-seen-detector";
+
     /** Beyond the window, how long processing time may pass before the TTL backstop drops an untouched term. */
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
@@ -50,22 +53,35 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         this.window = historyWindow.toMillis();
     }
 
+    /**
+     * The term's episodes (see {@link TermHistory}). Anything that writes this state outside the job (the history
+     * bootstrap) must use this descriptor, TTL included, or a restore will refuse the state.
+     */
+    public static ValueStateDescriptor<long[]> episodesDescriptor(Duration historyWindow) {
+        ValueStateDescriptor<long[]> descriptor =
+                new ValueStateDescriptor<>("term-episodes", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+        descriptor.enableTimeToLive(ttl(historyWindow));
+        return descriptor;
+    }
+
+    static MapStateDescriptor<Long, Detection> pendingDescriptor(Duration historyWindow) {
+        MapStateDescriptor<Long, Detection> descriptor =
+                new MapStateDescriptor<>("pending-alerts", Types.LONG, TypeInformation.of(Detection.class));
+        descriptor.enableTimeToLive(ttl(historyWindow));
+        return descriptor;
+    }
+
+    private static StateTtlConfig ttl(Duration historyWindow) {
+        return StateTtlConfig.newBuilder(historyWindow.plus(TTL_MARGIN))
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .build();
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        StateTtlConfig ttl =
-                StateTtlConfig.newBuilder(Duration.ofMillis(window).plus(TTL_MARGIN))
-                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                        .build();
-        ValueStateDescriptor<long[]> episodesDescriptor =
-                new ValueStateDescriptor<>("term-episodes", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
-        episodesDescriptor.enableTimeToLive(ttl);
-        episodes = getRuntimeContext().getState(episodesDescriptor);
-
-        MapStateDescriptor<Long, Detection> pendingDescriptor =
-                new MapStateDescriptor<>("pending-alerts", Types.LONG, TypeInformation.of(Detection.class));
-        pendingDescriptor.enableTimeToLive(ttl);
-        pending = getRuntimeContext().getMapState(pendingDescriptor);
+        episodes = getRuntimeContext().getState(episodesDescriptor(Duration.ofMillis(window)));
+        pending = getRuntimeContext().getMapState(pendingDescriptor(Duration.ofMillis(window)));
 
         lateRecords = getRuntimeContext().getMetricGroup().counter("recordsLate");
         alerts = getRuntimeContext().getMetricGroup().counter("alerts");
