@@ -320,7 +320,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                         HttpRequest.BodyPublishers.ofByteArray(head),
                         HttpRequest.BodyPublishers.ofFile(jar),
                         HttpRequest.BodyPublishers.ofByteArray(tail)));
-        JsonNode response = expectOk("POST /jars/upload", request);
+        JsonNode response = callWithLogs("POST /jars/upload", request);
         String uploaded = response.path("filename").asText();
         if (uploaded.isEmpty()) {
             throw failure("POST /jars/upload returned no filename: " + response, null);
@@ -349,7 +349,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         if (parallelism != null) {
             body.put("parallelism", parallelism);
         }
-        JsonNode response = expectOk("POST /jars/" + jarId + "/run",
+        JsonNode response = callWithLogs("POST /jars/" + jarId + "/run",
                 jsonRequest("/jars/" + jarId + "/run", "POST", body).timeout(Duration.ofMinutes(2)));
         String jobId = response.path("jobid").asText();
         if (jobId.isEmpty()) {
@@ -434,7 +434,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         ObjectNode body = JSON.createObjectNode();
         body.put("drain", false);
         body.put("targetDirectory", targetDirectory.toUri().toString());
-        JsonNode trigger = expectOk("POST /jobs/" + jobId + "/stop",
+        JsonNode trigger = callWithLogs("POST /jobs/" + jobId + "/stop",
                 jsonRequest("/jobs/" + jobId + "/stop", "POST", body));
         String triggerId = trigger.path("request-id").asText();
         String location = awaitCondition("savepoint of job " + jobId, timeout, () -> {
@@ -457,13 +457,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     /** Cancels a job ({@code PATCH /jobs/:jobid?mode=cancel}) without waiting. */
     public void cancel(String jobId) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri("/jobs/" + jobId + "?mode=cancel"))
-                .method("PATCH", HttpRequest.BodyPublishers.noBody());
-        HttpResponse<String> response = sendUnchecked(request);
-        if (response.statusCode() != 202 && response.statusCode() != 200) {
-            throw failure("PATCH /jobs/" + jobId + "?mode=cancel -> HTTP " + response.statusCode()
-                    + ": " + response.body(), null);
-        }
+        callWithLogs("PATCH /jobs/" + jobId + "?mode=cancel",
+                HttpRequest.newBuilder(uri("/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody()));
     }
 
     /** The root exception the JobManager recorded for a job, or a short note if there is none. */
@@ -480,7 +476,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** GET a REST path (e.g. {@code /overview}) and parse the JSON answer; non-2xx fails. */
+    /**
+     * GET a REST path (e.g. {@code /overview}) and parse the JSON answer.
+     *
+     * @throws RestCallException if the call fails or answers with a status other than 2xx
+     */
     public JsonNode getJson(String path) {
         return expectOk("GET " + path, HttpRequest.newBuilder(uri(path)).GET());
     }
@@ -527,10 +527,14 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     public String logTails() {
         StringBuilder out = new StringBuilder();
         try (Stream<Path> files = Files.list(logDir)) {
-            // *.log and *.out of the Flink JVMs; RocksDB writes its own LOG files here too.
+            // *.log and *.out of the Flink JVMs; RocksDB writes its own LOG files here too, and
+            // BashJavaUtils output is named in its own failure message.
             List<Path> logs = files
-                    .filter(f -> f.getFileName().toString().endsWith(".log")
-                            || f.getFileName().toString().endsWith(".out"))
+                    .map(Path::getFileName)
+                    .map(Path::toString)
+                    .filter(name -> name.startsWith("jobmanager") || name.startsWith("taskmanager"))
+                    .filter(name -> name.endsWith(".log") || name.endsWith(".out"))
+                    .map(logDir::resolve)
                     .sorted()
                     .collect(Collectors.toList());
             for (Path file : logs) {
@@ -784,23 +788,33 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
     }
 
-    private HttpResponse<String> sendUnchecked(HttpRequest.Builder request) {
-        try {
-            return send(request);
-        } catch (IOException e) {
-            throw failure("REST call to " + restUri + " failed: " + e, e);
-        }
-    }
-
+    /**
+     * One REST call that must answer 2xx with JSON. Throws {@link RestCallException}, which polling
+     * loops treat as "not yet" (e.g. while a job is being (re)scheduled).
+     */
     private JsonNode expectOk(String what, HttpRequest.Builder request) {
-        HttpResponse<String> response = sendUnchecked(request);
+        HttpResponse<String> response;
+        try {
+            response = send(request);
+        } catch (IOException e) {
+            throw new RestCallException(what + " failed: " + e, e);
+        }
         if (response.statusCode() / 100 != 2) {
-            throw failure(what + " -> HTTP " + response.statusCode() + ": " + response.body(), null);
+            throw new RestCallException(what + " -> HTTP " + response.statusCode() + ": " + response.body(), null);
         }
         try {
             return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
         } catch (IOException e) {
-            throw failure(what + " returned no JSON: " + response.body(), e);
+            throw new RestCallException(what + " returned no JSON: " + response.body(), e);
+        }
+    }
+
+    /** Like {@link #expectOk}, for one-shot operations: a failure carries the Flink log tails. */
+    private JsonNode callWithLogs(String what, HttpRequest.Builder request) {
+        try {
+            return expectOk(what, request);
+        } catch (RestCallException e) {
+            throw failure(e.getMessage(), e);
         }
     }
 
@@ -860,6 +874,15 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     @FunctionalInterface
     private interface ProbeSupplier<T> {
         T get() throws Exception;
+    }
+
+    /** A REST call that failed or did not answer 2xx; the message has Flink's error body. */
+    public static final class RestCallException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        RestCallException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** A cluster-side failure or timeout; its message carries the tails of the Flink logs. */
