@@ -1,6 +1,8 @@
 package io.kvwatch;
 
 import io.kvwatch.alert.Alert;
+import io.kvwatch.alert.AlertSuppressor;
+import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.alert.FormatAlerts;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
@@ -16,8 +18,12 @@ import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
 import io.kvwatch.rule.CountingRecords;
+import io.kvwatch.rule.ExceptionList;
 import io.kvwatch.rule.RetrievalFilter;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.time.Instant;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -76,7 +82,7 @@ public final class KeyVaultNewTermsJob {
                         .uid("parse").name("Parse Event Hubs messages");
 
         DataStream<AuditRecord> counting =
-                records.flatMap(new CountingRecords(new RetrievalFilter(config.get(JobOptions.REQUIRE_2XX))))
+                records.flatMap(countingRecords())
                         .uid("rule-filter").name("Key Vault reads by a user (the rule)");
         if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
@@ -85,8 +91,15 @@ public final class KeyVaultNewTermsJob {
 
         DataStream<Detection> detections =
                 counting.keyBy(new ByTerm())
-                        .process(new FirstSeenDetector(window))
+                        .process(new FirstSeenDetector(window, learningPeriod()))
                         .uid(FirstSeenDetector.UID).name("First seen in " + window.toDays() + " days");
+
+        List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
+        if (!suppressBy.isEmpty()) {
+            detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
+                    .process(new AlertSuppressor(suppressBy, config.get(JobOptions.SUPPRESSION_DURATION)))
+                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
+        }
 
         outputs.alerts(detections.map(new FormatAlerts(window)).uid("format-alerts").name("Alert documents"));
         outputs.deadLetters(
@@ -105,6 +118,29 @@ public final class KeyVaultNewTermsJob {
         if (env.getCheckpointConfig().getCheckpointInterval() <= 0) {
             env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
         }
+    }
+
+    /** The rule's filter with the exceptions, read here so that a bad file fails the submission. */
+    CountingRecords countingRecords() {
+        RetrievalFilter filter = new RetrievalFilter(config.get(JobOptions.REQUIRE_2XX));
+        String file = config.get(JobOptions.EXCEPTIONS);
+        if (file == null) {
+            return new CountingRecords(filter);
+        }
+        ExceptionList exceptions;
+        try {
+            exceptions = ExceptionList.load(Path.of(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot read the exceptions file " + file + ": " + e.getMessage(), e);
+        }
+        return new CountingRecords(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
+    }
+
+    private Duration learningPeriod() {
+        if (!config.get(JobOptions.LEARNING)) {
+            return null;
+        }
+        return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(config.get(JobOptions.HISTORY_WINDOW));
     }
 
     private EnvelopeParser parser() {

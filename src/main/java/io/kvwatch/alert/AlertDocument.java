@@ -94,6 +94,16 @@ public final class AlertDocument {
         doc.put("source.ip", r.sourceIp);
         doc.put("user.name", r.upn);
 
+        if (detection.suppressedCount >= 0) {
+            ArrayNode terms = doc.putArray("kibana.alert.suppression.terms");
+            for (int i = 0; i < detection.suppressionFields.length; i++) {
+                terms.addObject().put("field", detection.suppressionFields[i])
+                        .putArray("value").add(detection.suppressionValues[i]);
+            }
+            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(detection.suppressionStart).toString());
+            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(detection.suppressionEnd).toString());
+            doc.put("kibana.alert.suppression.docs_count", detection.suppressedCount);
+        }
         doc.put("kvwatch.previous_seen",
                 detection.previousSeen == Detection.NEVER ? null : Instant.ofEpochMilli(detection.previousSeen).toString());
         doc.put("kvwatch.late", detection.late);

@@ -49,6 +49,37 @@ public final class JobOptions {
                     .withDescription("Count only requests Key Vault served (HTTP 2xx). Off by default, as in"
                             + " Elastic's rule, so refused attempts (403/404 with resultType Success) alert too.");
 
+    // ---- starting cleanly and tuning out known-good access
+
+    public static final ConfigOption<Boolean> LEARNING =
+            key("learning").booleanType().defaultValue(false)
+                    .withDescription("Learn without alerting until event time is 'learning-period' past the first"
+                            + " record: for a start with empty state and no bootstrap from history.");
+
+    public static final ConfigOption<Duration> LEARNING_PERIOD =
+            key("learning-period").durationType().noDefaultValue()
+                    .withDescription("How long 'learning' lasts, in event time. Default: the history window.");
+
+    public static final ConfigOption<String> EXCEPTIONS =
+            key("exceptions").stringType().noDefaultValue()
+                    .withDescription("YAML or JSON file of rule exceptions (known-good access): an excepted record"
+                            + " neither alerts nor enters the history.");
+
+    public static final ConfigOption<Duration> EXCEPTIONS_RELOAD_INTERVAL =
+            key("exceptions-reload-interval").durationType().defaultValue(Duration.ofMinutes(1))
+                    .withDescription("How often a running job checks the exceptions file for changes where it is"
+                            + " readable by the tasks (0 turns reloading off).");
+
+    public static final ConfigOption<String> SUPPRESSION_FIELDS =
+            key("suppression-fields").stringType().noDefaultValue()
+                    .withDescription("Alert suppression: at most one alert per value of these fields (any of upn,"
+                            + " object-id, vault, appid, source-ip, operation, comma-separated) per"
+                            + " 'suppression-duration'. Off when not set.");
+
+    public static final ConfigOption<Duration> SUPPRESSION_DURATION =
+            key("suppression-duration").durationType().defaultValue(Duration.ofHours(1))
+                    .withDescription("Event-time span of one suppression window.");
+
     // ---- event time
 
     public static final ConfigOption<Duration> OUT_OF_ORDERNESS =

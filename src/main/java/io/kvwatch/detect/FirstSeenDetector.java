@@ -4,7 +4,10 @@ import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.TermKey;
 import java.time.Duration;
+import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -14,6 +17,9 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -31,7 +37,8 @@ import org.apache.flink.util.Collector;
  * fire (event time stalled), set a day longer than the window so that it can never forget a term the rule still
  * needs while the job keeps up with its input.
  */
-public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord, Detection> {
+public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord, Detection>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -42,15 +49,30 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
     private final long window;
+    /** Alerts for records earlier than the first record seen plus this are held back; -1 when off. */
+    private final long learningPeriod;
 
     private transient ValueState<long[]> episodes;
     private transient MapState<Long, Detection> pending;
     private transient Counter lateRecords;
     private transient Counter alerts;
+    private transient Counter heldBack;
     private transient volatile long lastWatermark;
+    /** The earliest rule time this subtask has seen, for the learning period; kept across restores. */
+    private transient long firstSeen;
+    private transient ListState<Long> firstSeenState;
 
     public FirstSeenDetector(Duration historyWindow) {
+        this(historyWindow, null);
+    }
+
+    /**
+     * @param learningPeriod when not null, the detector learns without alerting until event time is this far past
+     *     the first record it sees: for a start with empty state and no bootstrap from history
+     */
+    public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
         this.window = historyWindow.toMillis();
+        this.learningPeriod = learningPeriod == null ? -1 : learningPeriod.toMillis();
     }
 
     /**
@@ -85,6 +107,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
         lateRecords = getRuntimeContext().getMetricGroup().counter("recordsLate");
         alerts = getRuntimeContext().getMetricGroup().counter("alerts");
+        heldBack = getRuntimeContext().getMetricGroup().counter("alertsHeldBackLearning");
         lastWatermark = Long.MIN_VALUE;
         // Wall-clock time minus the operator's watermark: how far behind real time the rule's clock runs.
         getRuntimeContext().getMetricGroup().gauge("eventTimeLagMs",
@@ -94,6 +117,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     @Override
     public void processElement(AuditRecord record, Context ctx, Collector<Detection> out) throws Exception {
         long t = record.ruleTime;
+        firstSeen = Math.min(firstSeen, t);
         long watermark = ctx.timerService().currentWatermark();
         lastWatermark = watermark;
         boolean late = t <= watermark;
@@ -149,7 +173,28 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     }
 
     private void emit(Detection detection, Collector<Detection> out) {
+        if (learningPeriod >= 0 && detection.record.ruleTime - learningPeriod < firstSeen) {
+            heldBack.inc(); // learnt (the history has it), not said
+            return;
+        }
         alerts.inc();
         out.collect(detection);
+    }
+
+    // The learning period's start is operator state, not keyed: a union list, so that after a restore or a rescale
+    // every subtask starts from the earliest first record any subtask had seen.
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        firstSeenState = context.getOperatorStateStore()
+                .getUnionListState(new ListStateDescriptor<>("learning-first-seen", Types.LONG));
+        firstSeen = Long.MAX_VALUE;
+        for (Long restored : firstSeenState.get()) {
+            firstSeen = Math.min(firstSeen, restored);
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        firstSeenState.update(firstSeen == Long.MAX_VALUE ? List.of() : List.of(firstSeen));
     }
 }

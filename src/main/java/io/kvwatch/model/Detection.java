@@ -11,6 +11,18 @@ public class Detection {
 
     public static final long NEVER = Long.MIN_VALUE;
 
+    /**
+     * Alert suppression (see {@code alert.AlertSuppressor}): how many later alerts with the same suppression terms
+     * this alert stands for, or -1 when suppression is off.
+     */
+    public long suppressedCount = -1;
+    /** The suppression terms: ECS field names and their values, index by index. */
+    public String[] suppressionFields;
+    public String[] suppressionValues;
+    /** Event time of the first and the last alert this one stands for. */
+    public long suppressionStart;
+    public long suppressionEnd;
+
     public Detection() {}
 
     public Detection(AuditRecord record, long previousSeen, boolean late) {

@@ -166,6 +166,36 @@ class FirstSeenDetectorTest {
     }
 
     @Test
+    void learningPeriodHoldsAlertsBackButLearnsAndSurvivesRestore() throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), Duration.ofDays(14))),
+                (AuditRecord r) -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class));
+        h.open();
+        h.processElement(Records.read(ALICE, SECRET, T0), T0);
+        h.processElement(Records.read(BOB, SECRET, T0 + DAY), T0 + DAY);
+        h.processWatermark(T0 + 2 * DAY);
+        assertThat(h.extractOutputValues()).as("nothing said while learning").isEmpty();
+
+        OperatorSubtaskState snapshot = h.snapshot(1L, T0 + 2 * DAY);
+        h.close();
+        h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), Duration.ofDays(14))),
+                (AuditRecord r) -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class));
+        h.initializeState(snapshot);
+        h.open();
+        h.processElement(Records.read(ALICE, SECRET, T0 + 13 * DAY), T0 + 13 * DAY); // known: learnt
+        h.processElement(Records.read(ALICE, KEY, T0 + 13 * DAY), T0 + 13 * DAY); // new, but still learning
+        h.processElement(Records.read(BOB, KEY, T0 + 14 * DAY), T0 + 14 * DAY); // new, learning is over
+        h.processElement(Records.read(BOB, SECRET, T0 + 14 * DAY + 1), T0 + 14 * DAY + 1); // known: learnt
+        h.processWatermark(T0 + 15 * DAY);
+
+        assertThat(h.extractOutputValues()).extracting(d -> d.record.upn + " " + d.record.objectId)
+                .as("only what is new after learning, measured from the first record before the restore")
+                .containsExactly(BOB + " " + KEY);
+        h.close();
+    }
+
+    @Test
     void sameInstantTwiceAlertsOnce() throws Exception {
         read(ALICE, SECRET, T0);
         read(ALICE, SECRET, T0);

@@ -1,0 +1,165 @@
+package io.kvwatch.rule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.kvwatch.model.AuditRecord;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Known-good access that must not alert: rule exceptions, as in Elastic. An entry names one or more fields; it matches
+ * a record when every field it names matches (a field given a list matches any of its values); a record is excepted
+ * when any entry matches. An excepted record neither alerts nor enters the history.
+ *
+ * <pre>
+ * exceptions:
+ *   - upn: backup-operator@contoso.com          # case-insensitive, as Entra ID treats UPNs
+ *     comment: nightly backup reads every secret
+ *   - appid: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
+ *     vault: KV-PAYMENTS-PROD                    # a vault name, or a full resource id
+ *   - object-id-prefix: https://kv-edge.vault.azure.net/certificates/
+ *   - source-ip: [10.20.0.0/16, 2001:db8::/32]   # addresses or CIDR blocks
+ *   - operation: CertificateGet                  # exact, like the rule's operation list
+ * </pre>
+ *
+ * <p>YAML or JSON (JSON is YAML); either a list of entries or an object with an {@code exceptions} list.
+ */
+public final class ExceptionList implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Set<String> FIELDS =
+            Set.of("upn", "appid", "vault", "object-id-prefix", "source-ip", "operation", "comment");
+
+    public static final ExceptionList NONE = new ExceptionList(List.of());
+
+    private final List<Entry> entries;
+
+    private ExceptionList(List<Entry> entries) {
+        this.entries = entries;
+    }
+
+    public static ExceptionList load(Path file) throws IOException {
+        return parse(Files.readString(file), file.toString());
+    }
+
+    public static ExceptionList parse(String text, String source) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("Exceptions file " + source + " is not YAML or JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return NONE;
+        }
+        JsonNode list = root.isObject() ? root.get("exceptions") : root;
+        if (list == null || list.isNull()) {
+            return NONE;
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("Exceptions file " + source + ": expected a list of entries");
+        }
+        List<Entry> entries = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            entries.add(Entry.parse(list.get(i), source + " entry " + (i + 1)));
+        }
+        return new ExceptionList(List.copyOf(entries));
+    }
+
+    public boolean excepts(AuditRecord r) {
+        for (Entry e : entries) {
+            if (e.matches(r)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    /** One entry; a null list means the entry does not constrain that field. */
+    private record Entry(
+            List<String> upns, List<String> appIds, List<String> vaults, List<String> objectIdPrefixes,
+            List<IpRange> sources, List<String> operations) implements Serializable {
+
+        static Entry parse(JsonNode node, String where) {
+            if (!node.isObject()) {
+                throw new IllegalArgumentException(where + ": expected an object of field: value");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                String key = it.next().getKey();
+                if (!FIELDS.contains(key)) {
+                    throw new IllegalArgumentException(where + ": unknown field '" + key + "', expected one of " + FIELDS);
+                }
+            }
+            List<String> sourceTexts = values(node, "source-ip", where, false);
+            Entry e = new Entry(
+                    values(node, "upn", where, true),
+                    values(node, "appid", where, true),
+                    values(node, "vault", where, true),
+                    values(node, "object-id-prefix", where, true),
+                    sourceTexts == null ? null : sourceTexts.stream().map(IpRange::parse).toList(),
+                    values(node, "operation", where, false));
+            if (e.upns == null && e.appIds == null && e.vaults == null && e.objectIdPrefixes == null
+                    && e.sources == null && e.operations == null) {
+                throw new IllegalArgumentException(where + ": names no field, so it would except every record");
+            }
+            return e;
+        }
+
+        private static List<String> values(JsonNode node, String field, String where, boolean lowerCase) {
+            JsonNode v = node.get(field);
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            List<String> out = new ArrayList<>();
+            for (JsonNode item : v.isArray() ? v : List.of(v)) {
+                if (!item.isValueNode() || item.asText().isBlank()) {
+                    throw new IllegalArgumentException(where + ": '" + field + "' needs a non-empty value or a list of them");
+                }
+                out.add(lowerCase ? item.asText().trim().toLowerCase(Locale.ROOT) : item.asText().trim());
+            }
+            return List.copyOf(out);
+        }
+
+        boolean matches(AuditRecord r) {
+            return (upns == null || (r.upn != null && upns.contains(r.upn.toLowerCase(Locale.ROOT))))
+                    && (appIds == null || (r.appId != null && appIds.contains(r.appId.toLowerCase(Locale.ROOT))))
+                    && (vaults == null || vaultMatches(r))
+                    && (objectIdPrefixes == null || objectIdMatches(r))
+                    && (sources == null || sources.stream().anyMatch(s -> s.contains(r.sourceIp)))
+                    && (operations == null || operations.contains(r.operation));
+        }
+
+        private boolean vaultMatches(AuditRecord r) {
+            for (String v : vaults) {
+                String actual = v.indexOf('/') >= 0 ? r.resourceId : r.vaultName;
+                if (actual != null && actual.toLowerCase(Locale.ROOT).equals(v)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean objectIdMatches(AuditRecord r) {
+            if (r.objectId == null) {
+                return false;
+            }
+            String id = r.objectId.toLowerCase(Locale.ROOT);
+            return objectIdPrefixes.stream().anyMatch(id::startsWith);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.kvwatch.alert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kvwatch.model.Detection;
+import io.kvwatch.testing.AlertFields;
+import io.kvwatch.testing.Records;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** Suppression per upn per hour: the first alert at once, a summary with the count when the window closes. */
+class AlertSuppressorTest {
+
+    static final long T0 = 1_790_000_000_000L;
+    static final long MINUTE = 60_000;
+
+    @Test
+    void oneAlertPerUpnPerWindowThenASummaryWithTheCount() throws Exception {
+        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
+                AlertSuppressor.keySelector(byUpn), Types.STRING);
+        harness.open();
+
+        harness.processElement(detection("alice@contoso.com", "s1", T0), T0);
+        harness.processElement(detection("alice@contoso.com", "s2", T0 + 10 * MINUTE), T0 + 10 * MINUTE);
+        harness.processElement(detection("bob@contoso.com", "s1", T0 + 11 * MINUTE), T0 + 11 * MINUTE);
+        harness.processElement(detection("alice@contoso.com", "s3", T0 + 59 * MINUTE), T0 + 59 * MINUTE);
+        assertThat(harness.extractOutputValues()).extracting(d -> d.record.upn + " " + d.record.objectId)
+                .as("first alert per upn goes out at once").containsExactly("alice@contoso.com s1", "bob@contoso.com s1");
+
+        harness.processWatermark(T0 + 60 * MINUTE);
+        List<Detection> out = harness.extractOutputValues();
+        assertThat(out).hasSize(3);
+        Detection summary = out.get(2);
+        assertThat(summary.record.objectId).as("the summary is alice's first alert again").isEqualTo("s1");
+        assertThat(summary.suppressedCount).isEqualTo(2);
+        assertThat(summary.suppressionEnd).isEqualTo(T0 + 59 * MINUTE);
+
+        JsonNode first = AlertFields.parse(AlertDocument.of(out.get(0), Instant.now(), Duration.ofDays(14)).json);
+        JsonNode last = AlertFields.parse(AlertDocument.of(summary, Instant.now(), Duration.ofDays(14)).json);
+        assertThat(last.get("kibana.alert.uuid")).as("the summary updates the same alert").isEqualTo(first.get("kibana.alert.uuid"));
+        assertThat(last.get("kibana.alert.suppression.docs_count").asLong()).isEqualTo(2);
+        assertThat(last.at("/kibana.alert.suppression.terms/0/field").asText()).isEqualTo("azure.platformlogs.identity.claim.upn");
+        assertThat(last.at("/kibana.alert.suppression.terms/0/value/0").asText()).isEqualTo("alice@contoso.com");
+
+        harness.processElement(detection("alice@contoso.com", "s4", T0 + 61 * MINUTE), T0 + 61 * MINUTE);
+        harness.processWatermark(Long.MAX_VALUE);
+        assertThat(harness.extractOutputValues()).hasSize(4).last()
+                .satisfies(d -> assertThat(d.record.objectId).as("a new window opens").isEqualTo("s4"));
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        harness.close();
+    }
+
+    static Detection detection(String upn, String id, long t) {
+        return new Detection(Records.read(upn, id, t), Detection.NEVER, false);
+    }
+}
