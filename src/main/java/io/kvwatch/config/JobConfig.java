@@ -24,6 +24,7 @@ import org.apache.flink.configuration.Configuration;
  *   <li>command-line arguments {@code --key value} (or {@code --key=value}; a bare {@code --flag} means true);
  *   <li>environment variables {@code KVWATCH_<KEY>}, the key upper-cased with '.' and '-' as '_';
  *   <li>a properties file named by {@code --config FILE} or {@code KVWATCH_CONFIG};
+ *   <li>the runtime properties of a managed service ({@link ManagedServiceProperties});
  * </ol>
  *
  * <p>then the defaults of {@link JobOptions}. The same keys work on a cluster ({@code flink run ... --key value}), on
@@ -49,7 +50,7 @@ public final class JobConfig {
 
     public static JobConfig load(String[] args, Map<String, String> env) {
         Map<String, String> fromArgs = parseArgs(args);
-        Map<String, String> merged = new LinkedHashMap<>();
+        Map<String, String> merged = new LinkedHashMap<>(ManagedServiceProperties.read(env));
 
         String file = fromArgs.getOrDefault(CONFIG_FILE_KEY, env.get(envName(CONFIG_FILE_KEY)));
         if (file != null) {
