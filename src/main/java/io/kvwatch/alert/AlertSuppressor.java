@@ -66,6 +66,10 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
             suppressed.inc();
             return;
         }
+        if (open != null && open.suppressedCount > 0) {
+            // The next window's first alert can overtake the watermark that closes this window: close it here.
+            out.collect(open);
+        }
         d.suppressedCount = 0;
         d.suppressionStart = t;
         d.suppressionEnd = t;

@@ -58,6 +58,26 @@ class AlertSuppressorTest {
         harness.close();
     }
 
+    @Test
+    void aNewWindowOvertakingTheWatermarkClosesTheOldOneFirst() throws Exception {
+        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
+                AlertSuppressor.keySelector(byUpn), Types.STRING);
+        harness.open();
+        harness.processElement(detection("alice@contoso.com", "s1", T0), T0);
+        harness.processElement(detection("alice@contoso.com", "s2", T0 + MINUTE), T0 + MINUTE);
+        // the next window's alert arrives before any watermark closes the first window
+        harness.processElement(detection("alice@contoso.com", "s3", T0 + 61 * MINUTE), T0 + 61 * MINUTE);
+        harness.processWatermark(Long.MAX_VALUE);
+
+        assertThat(harness.extractOutputValues())
+                .extracting(d -> d.record.objectId + ":" + d.suppressedCount)
+                .as("first window's alert, its summary, then the second window's alert; nothing lost")
+                .containsExactly("s1:0", "s1:1", "s3:0");
+        harness.close();
+    }
+
     static Detection detection(String upn, String id, long t) {
         return new Detection(Records.read(upn, id, t), Detection.NEVER, false);
     }
