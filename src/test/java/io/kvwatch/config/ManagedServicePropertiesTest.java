@@ -56,6 +56,18 @@ class ManagedServicePropertiesTest {
     }
 
     @Test
+    void aConnectionStringInRuntimePropertiesIsRefused() throws Exception {
+        // Anyone allowed to describe the application reads its runtime properties: no place for a secret.
+        Path runtime = runtimeProperties("""
+                [{"PropertyGroupId": "kvwatch", "PropertyMap": {"kafka.properties.client.id":
+                  "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b"}}]
+                """);
+        assertThatThrownBy(() -> JobConfig.load(new String[0], Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString())))
+                .hasMessageContaining("runtime properties")
+                .hasMessageNotContaining("SharedAccessKey=b");
+    }
+
+    @Test
     void aFileThatIsNotAListOfGroupsIsAnError() throws Exception {
         Path file = runtimeProperties("{\"kvwatch\": {}}");
         assertThatThrownBy(() -> ManagedServiceProperties.read(file)).hasMessageContaining("not a JSON array");

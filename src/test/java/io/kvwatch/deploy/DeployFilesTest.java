@@ -127,6 +127,80 @@ class DeployFilesTest {
         assertThat(dockerfile).contains("FROM flink:" + org.apache.flink.runtime.util.EnvironmentInformation.getVersion());
     }
 
+    @Test
+    void theJobReadsTheSettingsTheFlinkDeploymentGivesIt() throws IOException {
+        JsonNode deployment = DeployFiles.document(FLINK_DEPLOYMENT, "FlinkDeployment");
+        List<String> args = new ArrayList<>();
+        deployment.at("/spec/job/args").forEach(a -> args.add(a.asText()));
+        Map<String, String> env = new LinkedHashMap<>();
+        for (JsonNode var : deployment.at("/spec/podTemplate/spec/containers/0/env")) {
+            if (var.has("value")) {
+                env.put(var.path("name").asText(), var.path("value").asText());
+            } else if ("kvwatch-eventhubs".equals(var.at("/valueFrom/secretKeyRef/name").asText())) {
+                env.put(var.path("name").asText(), CONNECTION_STRING); // what the kubelet puts there
+            }
+        }
+        assertThat(env).containsKey(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV);
+
+        JobConfig config = JobConfig.load(args.toArray(String[]::new), env);
+
+        assertThat(config.get(JobOptions.EVENTHUBS_NAMESPACE)).isEqualTo("contoso-security");
+        assertThat(config.get(JobOptions.KAFKA_TOPIC)).isEqualTo("keyvault-audit");
+        assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
+        assertThat(config.get(JobOptions.DEAD_LETTERS_TOPIC)).isEqualTo("keyvault-dead-letters");
+        assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(config.get(JobOptions.HISTORY_WINDOW)).isEqualTo(Duration.ofDays(14));
+        assertThat(config.eventHubsConnectionString()).as("from the Secret, through the environment").isPresent();
+        assertThat(config.getOptional(JobOptions.PARALLELISM))
+                .as("parallelism comes from spec.job.parallelism, not from the job's arguments").isEmpty();
+    }
+
+    @Test
+    void theJobReadsTheStandaloneClustersPropertiesFile() throws IOException {
+        Path properties = DEPLOY.resolve("standalone/job.properties");
+        assertThat(Files.readString(DEPLOY.resolve("standalone/submit.sh")))
+                .as("submit.sh passes that file").contains("--config \"$here/job.properties\"");
+
+        JobConfig config = JobConfig.load(new String[] {"--config", properties.toString()},
+                Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, CONNECTION_STRING));
+
+        assertThat(config.get(JobOptions.EVENTHUBS_NAMESPACE)).isEqualTo("contoso-security");
+        assertThat(config.get(JobOptions.KAFKA_TOPIC)).isEqualTo("keyvault-audit");
+        assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
+        assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(config.get(JobOptions.OUT_OF_ORDERNESS)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.eventHubsConnectionString()).isPresent();
+    }
+
+    @Test
+    void theJobReadsTheManagedServicesRuntimeProperties() throws IOException {
+        // The service writes the application's property groups to /etc/flink/application_properties.json in the
+        // shape they have in the CreateApplication request.
+        JsonNode request = new ObjectMapper().readTree(
+                DEPLOY.resolve("managed-service/create-application.json").toFile());
+        JsonNode groups = request.at("/ApplicationConfiguration/EnvironmentProperties/PropertyGroups");
+        Path runtimeFile = dir.resolve("application_properties.json");
+        Files.writeString(runtimeFile, groups.toString());
+
+        JobConfig config = JobConfig.load(new String[0],
+                Map.of(ManagedServiceProperties.FILE_ENV, runtimeFile.toString()));
+
+        assertThat(config.get(JobOptions.KAFKA_BOOTSTRAP_SERVERS)).endsWith(".amazonaws.com:9094");
+        assertThat(config.get(JobOptions.KAFKA_TOPIC)).isEqualTo("keyvault-audit");
+        assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
+        assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        assertThat(config.kafkaClientProperties()).containsEntry("security.protocol", "SSL");
+        assertThat(config.get(JobOptions.HISTORY_WINDOW)).isEqualTo(Duration.ofDays(14));
+
+        JsonNode flink = request.at("/ApplicationConfiguration/FlinkApplicationConfiguration");
+        Configuration recommended = GlobalConfiguration.loadConfiguration(FlinkConfTest.FLINK_CONF.toString());
+        assertThat(Duration.ofMillis(flink.at("/CheckpointConfiguration/CheckpointInterval").asLong()))
+                .as("the service's checkpoint interval is the recommended one")
+                .isEqualTo(recommended.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL));
+        assertThat(Duration.ofMillis(flink.at("/CheckpointConfiguration/MinPauseBetweenCheckpoints").asLong()))
+                .isEqualTo(recommended.get(org.apache.flink.configuration.CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS));
+    }
+
     private static JsonNode operatorCrd() throws IOException {
         try (InputStream in = DeployFilesTest.class.getClassLoader().getResourceAsStream(CRD_RESOURCE)) {
             assertThat(in).as("%s from org.apache.flink:flink-kubernetes-operator-api", CRD_RESOURCE).isNotNull();

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.KeyVaultNewTermsJob;
 import io.kvwatch.config.JobConfig;
+import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.io.FileInput;
+import io.kvwatch.io.KafkaInput;
+import io.kvwatch.io.KafkaOutputs;
 import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,6 +45,17 @@ class OperatorUidsTest {
     void everyOperatorWithSuppressionHasAUidAndAName() {
         assertEveryOperatorHasAUidAndAName(graph(FileInput.of(dir.resolve("in").toString()),
                 Map.of("suppression-fields", "upn", "learning", "true")));
+    }
+
+    @Test
+    void everyOperatorOfTheKafkaJobHasAUidAndAName() {
+        JobConfig config = JobConfig.of(Map.of("kafka.bootstrap-servers", "127.0.0.1:9092", "kafka.topic", "audit",
+                "alerts.topic", "alerts", "dead-letters.topic", "dead-letters", "delivery-guarantee", "exactly-once"));
+        KafkaSettings kafka = KafkaSettings.from(config).orElseThrow();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        new KeyVaultNewTermsJob(config, new KafkaInput(kafka, Duration.ofSeconds(30), Duration.ofMinutes(1)),
+                new KafkaOutputs(kafka)).build(env);
+        assertEveryOperatorHasAUidAndAName(env.getStreamGraph());
     }
 
     @Test
