@@ -9,20 +9,30 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
+import io.kvwatch.testing.CapturedLogs;
+import io.kvwatch.testing.FakeSecrets;
 import io.kvwatch.testing.KafkaBrokerExtension;
 import io.kvwatch.testing.KafkaTopics;
 import io.kvwatch.testing.KafkaTopics.Message;
 import io.kvwatch.testing.NewTermsOracle;
 import java.io.File;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -37,6 +47,7 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
+import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -45,6 +56,7 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The job against a real Kafka broker: Event Hubs-shaped messages with explicit record timestamps in several
  * partitions in, alerts (read with {@code read_committed}) and dead letters out; then a stop mid-stream and a restart
  * from the last checkpoint, with every alert still there exactly once; and an independent client (kcat) reading the
- * alert topic.
+ * alert topic; and a run with the Event Hubs preset whose log, failure and REST API never show the connection string.
  *
  * <p>The rule's clock in Kafka mode is the record timestamp, not the record's {@code time}. The generated stream has
  * one audit record per message, in time order, and each message's timestamp is its record's rule time, so the
@@ -296,6 +308,69 @@ class KafkaPipelineIT {
         assertThat(topics.readAll(alerts, "read_uncommitted").size())
                 .as("the log also holds job A's aborted alerts, which job B made again: read_committed hides them")
                 .isEqualTo(expected.size() + (writtenByA - committedByA));
+    }
+
+    // ---- 3. the Event Hubs connection string leaks nowhere in a run with real Kafka clients
+
+    @Test
+    void eventHubsConnectionStringLeaksNowhereWhenTheClientsFail(
+            @InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+        String key = FakeSecrets.sharedAccessKey();
+        String secret = FakeSecrets.connectionString("kvwatch-it", key);
+        Path secretFile = dir.resolve("eventhubs-connection-string");
+        Files.writeString(secretFile, secret);
+        KAFKA.createTopic("kv-audit-secret", 1);
+
+        // The Event Hubs preset (SASL_SSL) pointed at the plaintext test broker: the clients are created with the
+        // secret, try to authenticate, fail, and the job fails; everything they log and throw is searched.
+        String[] args = {
+            "--eventhubs.namespace", "kvwatch-it",
+            "--eventhubs.connection-string-file", secretFile.toString(),
+            "--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
+            "--kafka.topic", "kv-audit-secret",
+            "--alerts.topic", "kv-alerts-secret",
+            "--dead-letters.topic", "kv-dead-letters-secret",
+            "--kafka.properties.default.api.timeout.ms", "3000",
+            "--kafka.properties.request.timeout.ms", "3000",
+            "--parallelism", "1"};
+        String log;
+        Throwable failure = null;
+        try (CapturedLogs logs = CapturedLogs.capture(Level.DEBUG, "org.apache.kafka", "org.apache.flink", "io.kvwatch")) {
+            try {
+                KeyVaultNewTermsJob.main(args);
+            } catch (Exception e) {
+                failure = e;
+            }
+            log = logs.text();
+        }
+        assertThat(failure).as("the job fails: its clients cannot authenticate to a plaintext broker").isNotNull();
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+
+        JobID job = cluster.listJobs().get().stream()
+                .filter(j -> j.getJobState() == JobStatus.FAILED)
+                .max(Comparator.comparingLong(JobStatusMessage::getStartTime)).orElseThrow().getJobId();
+        URI rest = cluster.getRestAddress().get();
+        Map<String, String> shown = new TreeMap<>();
+        for (String path : List.of("/jobs/" + job, "/jobs/" + job + "/config", "/jobs/" + job + "/plan",
+                "/jobs/" + job + "/exceptions", "/jobmanager/config")) {
+            shown.put(path, get(rest.resolve(path)));
+        }
+
+        assertThat(log).as("the Kafka clients' own configuration log was captured, the secret masked")
+                .contains("sasl.jaas.config = [hidden]");
+        assertThat(log).as("the run's log (DEBUG for Kafka and Flink)").doesNotContain(key).doesNotContain(secret);
+        assertThat(trace.toString()).as("the failure and its causes").doesNotContain(key);
+        assertThat(shown.get("/jobs/" + job + "/config")).as("REST job config").contains("execution-config");
+        assertThat(shown).as("Flink's REST API about the job").allSatisfy((path, body) ->
+                assertThat(body).as(path).doesNotContain(key));
+    }
+
+    private static String get(URI uri) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("GET %s", uri).isEqualTo(200);
+        return response.body();
     }
 
     private static JobClient submit(Map<String, String> settings, Path checkpoints, String restoreFrom) throws Exception {
