@@ -77,7 +77,8 @@ public final class KeyVaultNewTermsJob {
     static MessageInput inputFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
         if (kafka.isPresent()) {
-            return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS));
+            return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
+                    config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK).orElse(kafka.get().isEventHubs()));
         }
         return config.getOptional(JobOptions.INPUT).map(FileInput::of).orElseGet(FileInput::bundledSample);
     }

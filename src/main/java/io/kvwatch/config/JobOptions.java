@@ -93,6 +93,13 @@ public final class JobOptions {
                     .withDescription("A source split (Kafka partition) without records for this long stops holding"
                             + " back the watermark.");
 
+    public static final ConfigOption<Boolean> IDLE_WATERMARK_FOLLOWS_CLOCK =
+            key("idle-watermark-follows-clock").booleanType().noDefaultValue()
+                    .withDescription("Kafka input: once a partition has been quiet for 'idleness', its watermark"
+                            + " follows the wall clock minus 'out-of-orderness', so that the last alerts leave"
+                            + " even when no more records come. Only right when record timestamps are broker append"
+                            + " times. Default: on for Event Hubs (the enqueued time), off for plain Kafka.");
+
     // ---- input hygiene
 
     public static final ConfigOption<MemorySize> MAX_MESSAGE_SIZE =

@@ -27,11 +27,18 @@ public final class KafkaInput implements MessageInput {
     private final KafkaSettings kafka;
     private final Duration outOfOrderness;
     private final Duration idleness;
+    private final boolean idleFollowsClock;
 
     public KafkaInput(KafkaSettings kafka, Duration outOfOrderness, Duration idleness) {
+        this(kafka, outOfOrderness, idleness, kafka.isEventHubs());
+    }
+
+    /** @param idleFollowsClock see {@link IngestTimeWatermarks}: right only for broker-assigned timestamps */
+    public KafkaInput(KafkaSettings kafka, Duration outOfOrderness, Duration idleness, boolean idleFollowsClock) {
         this.kafka = kafka;
         this.outOfOrderness = outOfOrderness;
         this.idleness = idleness;
+        this.idleFollowsClock = idleFollowsClock;
     }
 
     @Override
@@ -47,8 +54,12 @@ public final class KafkaInput implements MessageInput {
         }
         // Given to the source (not assigned downstream), the strategy runs per partition; without a timestamp
         // assigner, each record's timestamp is its Kafka timestamp: the same value the parser takes as rule time.
-        WatermarkStrategy<RawMessage> watermarks =
-                WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness).withIdleness(idleness);
+        Duration bound = outOfOrderness;
+        Duration idle = idleness;
+        WatermarkStrategy<RawMessage> watermarks = idleFollowsClock
+                ? WatermarkStrategy.<RawMessage>forGenerator(ctx ->
+                        new IngestTimeWatermarks<>(bound, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
+                : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness).withIdleness(idleness);
         return env.fromSource(builder.build(), watermarks, "Kafka " + String.join(",", kafka.topics()))
                 .uid("kafka-source");
     }
