@@ -9,13 +9,13 @@ import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.CapturedLogs;
 import io.kvwatch.testing.CollectingOutputs;
 import io.kvwatch.testing.FakeSecrets;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.jobgraph.JobVertex;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
@@ -34,8 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaJobSecretsTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(1));
 
     @TempDir
     Path dir;

@@ -14,6 +14,7 @@ import io.kvwatch.testing.FakeSecrets;
 import io.kvwatch.testing.KafkaBrokerExtension;
 import io.kvwatch.testing.KafkaTopics;
 import io.kvwatch.testing.KafkaTopics.Message;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.NewTermsOracle;
 import java.io.File;
 import java.io.PrintWriter;
@@ -41,16 +42,11 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
-import org.apache.flink.configuration.JobManagerOptions;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
 import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -77,12 +73,7 @@ class KafkaPipelineIT {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(loopbackOnlyWithoutRestarts())
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(2));
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
     private static final Duration WINDOW = Duration.ofDays(14);
@@ -476,19 +467,6 @@ class KafkaPipelineIT {
             assertThat(System.nanoTime() < deadline).as("within %s: %s", TIMEOUT, what).isTrue();
             Thread.sleep(200); // polling interval only; the condition, not the sleep, is what the test waits on
         }
-    }
-
-    private static Configuration loopbackOnlyWithoutRestarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        conf.set(RestOptions.ADDRESS, "127.0.0.1");
-        conf.set(JobManagerOptions.BIND_HOST, "127.0.0.1");
-        conf.set(JobManagerOptions.ADDRESS, "127.0.0.1");
-        conf.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
-        conf.set(TaskManagerOptions.HOST, "127.0.0.1");
-        // A failure fails the test at once instead of restarting until its timeout.
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return conf;
     }
 
     static Optional<Path> onPath(String executable) {
