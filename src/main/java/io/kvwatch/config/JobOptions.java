@@ -88,6 +88,13 @@ public final class JobOptions {
                     .withDescription("Checkpoint interval used when the cluster configures none"
                             + " (execution.checkpointing.interval wins when set).");
 
+    // ---- state
+
+    public static final ConfigOption<String> SAVEPOINT =
+            key("savepoint").stringType().noDefaultValue()
+                    .withDescription("BootstrapHistory: the directory it writes the detector's savepoint to. The job"
+                            + " run locally: the savepoint to start from (on a cluster, 'flink run -s' does this).");
+
     /** All options, for validation of the keys a user gives and for the README. */
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> options = new ArrayList<>();
