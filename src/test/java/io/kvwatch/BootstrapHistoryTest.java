@@ -215,11 +215,13 @@ class BootstrapHistoryTest {
 
     @Test
     void mainsWriteAndRestoreFromADirectoryOfFiles() throws Exception {
-        Path historyDir = Files.createDirectories(dir.resolve("archive"));
-        // the way the storage account archives: many files; one of them is the history, split in two here
+        // the history in nested folders of files, as a storage account archives it
+        Path historyDir = dir.resolve("archive");
         List<String> lines = Files.readAllLines(history, StandardCharsets.UTF_8);
-        Files.write(historyDir.resolve("a.json"), lines.subList(0, lines.size() / 2), StandardCharsets.UTF_8);
-        Files.write(historyDir.resolve("b.json"), lines.subList(lines.size() / 2, lines.size()), StandardCharsets.UTF_8);
+        Files.write(Files.createDirectories(historyDir.resolve("y=2026/m=09/d=01")).resolve("PT1H.json"),
+                lines.subList(0, lines.size() / 2), StandardCharsets.UTF_8);
+        Files.write(Files.createDirectories(historyDir.resolve("y=2026/m=09/d=08")).resolve("PT1H.json"),
+                lines.subList(lines.size() / 2, lines.size()), StandardCharsets.UTF_8);
         Path mainSavepoint = dir.resolve("main-savepoint");
         Path deadLetters = dir.resolve("bootstrap-dead-letters.ndjson");
         Path alerts = dir.resolve("week-3-alerts.ndjson");
@@ -232,6 +234,14 @@ class BootstrapHistoryTest {
         assertThat(Files.readAllLines(deadLetters)).as("the bootstrap's dead letters went to the file").isNotEmpty();
         assertThat(AlertFields.asReads(Files.readAllLines(alerts, StandardCharsets.UTF_8)))
                 .containsExactlyInAnyOrderElementsOf(oracleAlertsInWeek3().stream().map(Alerted::read).toList());
+    }
+
+    @Test
+    void jobWithAnotherMaxParallelismRefusesTheSavepoint() {
+        assertThatThrownBy(() -> runJob(week3,
+                        Map.of("parallelism", "2", "max-parallelism", "128", "savepoint", savepoint.toString()), null))
+                .as("key groups are fixed by the savepoint")
+                .hasStackTraceContaining("Max parallelism mismatch");
     }
 
     @Test
