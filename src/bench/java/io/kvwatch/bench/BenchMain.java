@@ -23,6 +23,9 @@ import java.util.function.ToDoubleFunction;
  *   --records 1000000                     records in the timed phase
  *   --runs 3                              runs per configuration (the table shows medians)
  *   --runs-large 1                        runs per configuration at 10 M terms and more
+ *   --baselines true|false                run the single-threaded baselines (default true)
+ *
+ * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/.
  * </pre>
  */
 public final class BenchMain {
@@ -80,8 +83,9 @@ public final class BenchMain {
                     (double) measured.bytes() / measured.records()));
 
             String loadBefore = Machine.load();
-            double plain = Baselines.plainLoop(workload, measured, r);
-            double jobCode = Baselines.jobCodeLoop(workload, measured, r);
+            boolean withBaselines = Boolean.parseBoolean(opts.getOrDefault("baselines", "true"));
+            double plain = withBaselines ? Baselines.plainLoop(workload, measured, r) : Double.NaN;
+            double jobCode = withBaselines ? Baselines.jobCodeLoop(workload, measured, r) : Double.NaN;
             baselines.append(String.format(Locale.ROOT, "| %s | %s | %s | %s → %s |\n", millions(terms), rate(plain),
                     rate(jobCode), loadBefore, Machine.load()));
 

@@ -85,13 +85,34 @@ final class ThroughputBench {
             double preloadSeconds = (System.nanoTime() - started) / 1e9 - first.millis() / 1e3;
             Checkpoint full = backend.equals("rocksdb") ? checkpoint(cluster, job, CheckpointType.FULL) : first;
 
+            jdk.jfr.Recording profile = startProfile();
             run.startMeasuring();
             await(run.finished, "measured phase");
+            stopProfile(profile, workDir.getParent().resolve("profile-" + backend + "-p" + parallelism + ".jfr"));
             cluster.cancelJob(job).get(1, TimeUnit.MINUTES);
             return new Result(backend, parallelism, workload.terms, measured.records(), run.measuredSeconds(),
                     preloadSeconds, backend.equals("rocksdb") ? first : null, full);
         } finally {
             PreloadedSource.current = null;
+        }
+    }
+
+    /** With {@code -Dbench.jfr=true}, a JFR recording (settings "profile") of the timed phase only. */
+    private static jdk.jfr.Recording startProfile() throws Exception {
+        if (!Boolean.getBoolean("bench.jfr")) {
+            return null;
+        }
+        jdk.jfr.Recording recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+        recording.start();
+        return recording;
+    }
+
+    private static void stopProfile(jdk.jfr.Recording recording, Path file) throws Exception {
+        if (recording != null) {
+            recording.stop();
+            recording.dump(file);
+            recording.close();
+            BenchMain.log("profile of the timed phase: " + file);
         }
     }
 
