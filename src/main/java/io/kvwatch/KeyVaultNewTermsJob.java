@@ -6,10 +6,13 @@ import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.alert.FormatAlerts;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.io.DeadLetterDocument;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
+import io.kvwatch.io.KafkaInput;
+import io.kvwatch.io.KafkaOutputs;
 import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
 import io.kvwatch.model.AuditRecord;
@@ -25,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.time.Instant;
+import java.util.Optional;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
@@ -32,6 +36,8 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Azure Key Vault Secret Key Usage by Unusual Identity, as a continuous Flink job: alert the first time a user
@@ -56,18 +62,33 @@ public final class KeyVaultNewTermsJob {
         this.outputs = outputs;
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(KeyVaultNewTermsJob.class);
+
     public static void main(String[] args) throws Exception {
         JobConfig config = JobConfig.fromArgs(args);
+        LOG.info("Settings: {}", config); // credentials hidden
+        KafkaSettings.from(config).ifPresent(kafka -> LOG.info("Kafka: {}", kafka));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config)).build(env);
         env.execute("Key Vault new-terms: " + io.kvwatch.rule.KeyVaultRetrievalRule.NAME);
     }
 
+    /** Kafka (or Event Hubs) when {@code kafka.topic} is set; else the files of {@code input}, or the sample. */
     static MessageInput inputFrom(JobConfig config) {
+        Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
+        if (kafka.isPresent()) {
+            return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
+                    config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK).orElse(kafka.get().isEventHubs()));
+        }
         return config.getOptional(JobOptions.INPUT).map(FileInput::of).orElseGet(FileInput::bundledSample);
     }
 
+    /** Kafka (or Event Hubs) topics when {@code alerts.topic} is set; else files or the console. */
     static JobOutputs outputsFrom(JobConfig config) {
+        Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::writesKafka);
+        if (kafka.isPresent()) {
+            return new KafkaOutputs(kafka.get());
+        }
         return new LocalOutputs(config.get(JobOptions.OUTPUT), config.get(JobOptions.DEAD_LETTER_OUTPUT));
     }
 

@@ -9,6 +9,7 @@ import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.AuditStreamGenerator.Read;
 import io.kvwatch.testing.CollectingOutputs;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.NewTermsOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ColdStartAndTuningTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(2));
 
     static final Duration WINDOW = Duration.ofDays(14);
 

@@ -7,6 +7,7 @@ import io.kvwatch.io.FileInput;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.CollectingOutputs;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.NewTermsOracle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -25,8 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KeyVaultNewTermsJobTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(2));
 
     @TempDir
     Path dir;

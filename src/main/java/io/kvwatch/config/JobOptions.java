@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * Every setting of the job, with its type, default and meaning, in one place. The same keys are read from the command
@@ -92,6 +93,13 @@ public final class JobOptions {
                     .withDescription("A source split (Kafka partition) without records for this long stops holding"
                             + " back the watermark.");
 
+    public static final ConfigOption<Boolean> IDLE_WATERMARK_FOLLOWS_CLOCK =
+            key("idle-watermark-follows-clock").booleanType().noDefaultValue()
+                    .withDescription("Kafka input: once a partition has been quiet for 'idleness', its watermark"
+                            + " follows the wall clock minus 'out-of-orderness', so that the last alerts leave"
+                            + " even when no more records come. Only right when record timestamps are broker append"
+                            + " times. Default: on for Event Hubs (the enqueued time), off for plain Kafka.");
+
     // ---- input hygiene
 
     public static final ConfigOption<MemorySize> MAX_MESSAGE_SIZE =
@@ -118,6 +126,120 @@ public final class JobOptions {
             key("checkpoint-interval").durationType().defaultValue(Duration.ofSeconds(10))
                     .withDescription("Checkpoint interval used when the cluster configures none"
                             + " (execution.checkpointing.interval wins when set).");
+
+    // ---- Kafka / Event Hubs
+    //
+    // Kafka mode: the input is Kafka when 'kafka.topic' is set, the outputs are Kafka when 'alerts.topic' is set. Both
+    // reach one cluster: 'kafka.bootstrap-servers', or the Event Hubs namespace. See KafkaSettings for how these
+    // become client properties, and the README for worked examples.
+
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
+            key("kafka.bootstrap-servers").stringType().noDefaultValue()
+                    .withDescription("host:port[,host:port...] of a self-hosted Kafka cluster. With Event Hubs it"
+                            + " defaults to NAMESPACE.servicebus.windows.net:9093; set it only to go through a proxy"
+                            + " or tunnel.");
+
+    public static final ConfigOption<String> KAFKA_TOPIC =
+            key("kafka.topic").stringType().noDefaultValue()
+                    .withDescription("Topic(s) (event hubs) to read, comma-separated. Setting it selects the Kafka"
+                            + " input instead of files.");
+
+    public static final ConfigOption<String> KAFKA_GROUP_ID =
+            key("kafka.group-id").stringType().defaultValue("kvwatch-keyvault-new-terms")
+                    .withDescription("Consumer group: where the job commits its read positions at each checkpoint"
+                            + " (for monitoring and for 'committed-*' starting offsets). On Event Hubs, a consumer"
+                            + " group of the event hub.");
+
+    public static final ConfigOption<StartingOffsets> KAFKA_STARTING_OFFSETS =
+            key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_EARLIEST)
+                    .withDescription("Where a job started without a checkpoint or savepoint begins to read:"
+                            + " committed-earliest (the group's committed offsets, else the earliest),"
+                            + " committed-latest, earliest or latest. A restored job resumes from its checkpoint.");
+
+    public static final ConfigOption<Boolean> KAFKA_BOUNDED =
+            key("kafka.bounded").booleanType().defaultValue(false)
+                    .withDescription("Stop at the latest offsets seen when the job starts, then end: for backfills"
+                            + " and tests.");
+
+    /**
+     * Prefix for pass-through Kafka client properties: {@code kafka.properties.ssl.truststore.location=...} sets the
+     * client property {@code ssl.truststore.location} on the consumer and both producers. Not a {@link ConfigOption}:
+     * the keys after the prefix are Kafka's.
+     */
+    public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
+
+    public static final ConfigOption<String> KAFKA_PROPERTIES_FILE =
+            key("kafka.properties-file").stringType().noDefaultValue()
+                    .withDescription("A Java properties file of Kafka client properties (no prefix), e.g. a mounted"
+                            + " secret holding sasl.jaas.config. 'kafka.properties.*' settings win over it.");
+
+    public static final ConfigOption<String> EVENTHUBS_NAMESPACE =
+            key("eventhubs.namespace").stringType().noDefaultValue()
+                    .withDescription("Azure Event Hubs namespace (the NAME of NAME.servicebus.windows.net): selects"
+                            + " the Event Hubs preset (SASL_SSL, Microsoft's recommended client settings). Without"
+                            + " it, the namespace of the connection string's Endpoint is used.");
+
+    public static final ConfigOption<String> EVENTHUBS_CONNECTION_STRING_FILE =
+            key("eventhubs.connection-string-file").stringType().noDefaultValue()
+                    .withDescription("File holding the Event Hubs connection string (e.g. a mounted Kubernetes"
+                            + " secret). The alternative is the environment variable"
+                            + " KVWATCH_EVENTHUBS_CONNECTION_STRING; never a command-line argument.");
+
+    /**
+     * The name the connection string would have as a setting. It is not one: given as an argument or in a file it is
+     * refused (it would show in process listings, shell history and Flink's UI). Only its environment variable,
+     * {@link JobConfig#EVENTHUBS_CONNECTION_STRING_ENV}, derives from it.
+     */
+    public static final String EVENTHUBS_CONNECTION_STRING = "eventhubs.connection-string";
+
+    public static final ConfigOption<String> ALERTS_TOPIC =
+            key("alerts.topic").stringType().noDefaultValue()
+                    .withDescription("Topic (event hub) for alerts, keyed by alert id. Setting it selects the Kafka"
+                            + " outputs instead of files; 'dead-letters.topic' is then required.");
+
+    public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
+            key("dead-letters.topic").stringType().noDefaultValue()
+                    .withDescription("Topic (event hub) for dead letters, unkeyed.");
+
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
+            key("delivery-guarantee").enumType(DeliveryGuarantee.class).noDefaultValue()
+                    .withDescription("exactly-once (Kafka transactions, committed at each checkpoint; consumers"
+                            + " read with isolation.level=read_committed) or at-least-once (a failure may repeat"
+                            + " alerts; the alert id makes the repeat recognisable). Default: exactly-once for"
+                            + " Kafka, at-least-once for Event Hubs.");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+            key("transactional-id-prefix").stringType().defaultValue("kvwatch-keyvault-new-terms")
+                    .withDescription("Exactly-once only: prefix of the sinks' Kafka transactional ids, unique per"
+                            + " job on a cluster ('-alerts' and '-dead-letters' are appended). Keep it across"
+                            + " restarts, so that a restored job can abort its predecessor's open transactions.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            key("transaction-timeout").durationType().defaultValue(Duration.ofMinutes(15))
+                    .withDescription("Exactly-once only: the producers' transaction.timeout.ms. At most the"
+                            + " brokers' transaction.max.timeout.ms (Kafka's default: 15 min); it must outlast a"
+                            + " checkpoint interval plus the longest outage to recover from, or the broker aborts"
+                            + " the open transaction and its alerts are lost.");
+
+    /** Where a job without restored state begins to read its topics. */
+    public enum StartingOffsets {
+        COMMITTED_EARLIEST("committed-earliest"),
+        COMMITTED_LATEST("committed-latest"),
+        EARLIEST("earliest"),
+        LATEST("latest");
+
+        private final String value;
+
+        StartingOffsets(String value) {
+            this.value = value;
+        }
+
+        /** The setting's spelling; Flink parses enum settings by it. */
+        @Override
+        public String toString() {
+            return value;
+        }
+    }
 
     /** All options, for validation of the keys a user gives and for the README. */
     public static List<ConfigOption<?>> all() {

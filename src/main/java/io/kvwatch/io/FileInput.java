@@ -45,7 +45,8 @@ public final class FileInput implements MessageInput {
     @Override
     public DataStream<RawMessage> open(StreamExecutionEnvironment env) {
         if (path == null) {
-            return env.fromData(readBundledSample(), TypeInformation.of(RawMessage.class)).name("Bundled sample");
+            return env.fromData(readBundledSample(), TypeInformation.of(RawMessage.class))
+                    .uid("bundled-sample-source").name("Bundled sample");
         }
         FileSource<String> source =
                 FileSource.forRecordStreamFormat(new TextLineInputFormat(), new Path(path)).build();
@@ -53,7 +54,7 @@ public final class FileInput implements MessageInput {
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "Files " + path)
                 .uid("file-source")
                 .map(line -> new RawMessage(line, RawMessage.NO_TIMESTAMP, origin))
-                .name("Lines to messages");
+                .uid("file-lines").name("Lines to messages");
     }
 
     @Override

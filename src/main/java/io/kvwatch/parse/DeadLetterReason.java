@@ -3,6 +3,7 @@ package io.kvwatch.parse;
 /** Why input went to the dead-letter output. The codes are part of the dead-letter schema: do not rename them. */
 public enum DeadLetterReason {
     MESSAGE_TOO_LARGE("message_too_large"),
+    NOT_UTF8("not_utf8"),
     NOT_JSON("not_json"),
     NOT_AN_OBJECT("not_an_object"),
     RECORDS_NOT_AN_ARRAY("records_not_an_array"),

@@ -37,7 +37,8 @@ public final class EnvelopeParser implements Serializable {
     private final boolean streaming;
 
     /**
-     * @param maxMessageLength longer messages are dead-lettered unparsed
+     * @param maxMessageLength longer messages are dead-lettered unparsed: bytes where the transport tells the size,
+     *     else characters
      * @param maxDeadLetterLength the original text in a dead letter is cut to this many characters
      */
     public EnvelopeParser(int maxMessageLength, int maxDeadLetterLength) {
@@ -54,11 +55,23 @@ public final class EnvelopeParser implements Serializable {
     public void parse(RawMessage message, Output out) {
         String payload = message.payload;
         if (payload == null || payload.isBlank()) {
-            return; // an empty line between NDJSON messages is not a message
+            return; // an empty line between NDJSON messages, or a Kafka record without a value, is not a message
+        }
+        if (message.sizeBytes > maxMessageLength) {
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.MESSAGE_TOO_LARGE,
+                    "message of " + message.sizeBytes + " bytes exceeds the limit of " + maxMessageLength));
+            return;
         }
         if (payload.length() > maxMessageLength) {
             out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.MESSAGE_TOO_LARGE,
                     "message of " + payload.length() + " characters exceeds the limit of " + maxMessageLength));
+            return;
+        }
+        if (message.notUtf8) {
+            // Decoded with replacement characters it might still parse, but into different names: a term that never
+            // occurred. Refuse it whole rather than count it.
+            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_UTF8,
+                    "the message is not valid UTF-8; the original shows U+FFFD for the invalid bytes"));
             return;
         }
         if (streaming && readStreaming(message, out)) {

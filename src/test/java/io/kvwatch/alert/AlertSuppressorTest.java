@@ -22,11 +22,7 @@ class AlertSuppressorTest {
 
     @Test
     void oneAlertPerUpnPerWindowThenASummaryWithTheCount() throws Exception {
-        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
-                AlertSuppressor.keySelector(byUpn), Types.STRING);
-        harness.open();
+        var harness = perUpnPerHour();
 
         harness.processElement(detection("alice@contoso.com", "s1", T0), T0);
         harness.processElement(detection("alice@contoso.com", "s2", T0 + 10 * MINUTE), T0 + 10 * MINUTE);
@@ -60,11 +56,7 @@ class AlertSuppressorTest {
 
     @Test
     void aNewWindowOvertakingTheWatermarkClosesTheOldOneFirst() throws Exception {
-        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
-                AlertSuppressor.keySelector(byUpn), Types.STRING);
-        harness.open();
+        var harness = perUpnPerHour();
         harness.processElement(detection("alice@contoso.com", "s1", T0), T0);
         harness.processElement(detection("alice@contoso.com", "s2", T0 + MINUTE), T0 + MINUTE);
         // the next window's alert arrives before any watermark closes the first window
@@ -76,6 +68,15 @@ class AlertSuppressorTest {
                 .as("first window's alert, its summary, then the second window's alert; nothing lost")
                 .containsExactly("s1:0", "s1:1", "s3:0");
         harness.close();
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, Detection, Detection> perUpnPerHour() throws Exception {
+        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
+                AlertSuppressor.keySelector(byUpn), Types.STRING);
+        harness.open();
+        return harness;
     }
 
     static Detection detection(String upn, String id, long t) {
