@@ -141,6 +141,9 @@ public final class BenchMain {
     }
 
     static String millis(double ms) {
+        if (ms >= 1000 && ms % 1000 == 0) {
+            return String.format(Locale.ROOT, "%.0f s", ms / 1e3);
+        }
         return ms >= 10_000 ? String.format(Locale.ROOT, "%.1f s", ms / 1e3) : String.format(Locale.ROOT, "%.0f ms", ms);
     }
 

@@ -54,6 +54,7 @@ final class ThroughputBench {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
         Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
         Configuration conf = new Configuration();
+        io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism).getConfiguration().toMap().forEach(conf::setString);
         conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, backend.equals("rocksdb"));
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
