@@ -65,13 +65,14 @@ public final class BenchMain {
 
         StringBuilder table = new StringBuilder();
         table.append("### Throughput and state (medians of the runs shown)\n\n")
-                .append("| terms | state | p | runs | records/s | records/s per core | × plain loop (p=1 ratio) | × job code loop "
-                        + "| bytes/term (full) | bytes/term (incremental) | checkpoint full | checkpoint incremental "
+                .append("| terms | state | p | runs | records/s | per core (÷ p) | per CPU-second | ÷ plain loop | ÷ plain loop (CPU) "
+                        + "| bytes/term full | bytes/term incremental | checkpoint full | checkpoint incremental "
                         + "| preload | load (1 min) |\n")
-                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         StringBuilder baselines = new StringBuilder("### Same-run baselines (single thread, same bytes)\n\n"
-                + "| terms | plain loop (Jackson tree, HashMap<String,Long>) rec/s | job code loop (EnvelopeParser, TermKey, "
-                + "HashMap<TermKey,long[]>) rec/s | load (1 min) |\n|---:|---:|---:|---|\n");
+                + "| terms | plain loop (Jackson tree, HashMap<String,Long>) records/s | per CPU-second "
+                + "| job code loop (the job's parser, filter, digest, episodes; HashMap) records/s | per CPU-second "
+                + "| load (1 min) |\n|---:|---:|---:|---:|---:|---|\n");
         for (long terms : termCounts) {
             int r = terms >= 10_000_000 ? runsLarge : runs;
             BenchWorkload workload = new BenchWorkload(terms);
@@ -84,10 +85,12 @@ public final class BenchMain {
 
             String loadBefore = Machine.load();
             boolean withBaselines = Boolean.parseBoolean(opts.getOrDefault("baselines", "true"));
-            double plain = withBaselines ? Baselines.plainLoop(workload, measured, r) : Double.NaN;
-            double jobCode = withBaselines ? Baselines.jobCodeLoop(workload, measured, r) : Double.NaN;
-            baselines.append(String.format(Locale.ROOT, "| %s | %s | %s | %s → %s |\n", millions(terms), rate(plain),
-                    rate(jobCode), loadBefore, Machine.load()));
+            Baselines.Rate none = new Baselines.Rate(Double.NaN, Double.NaN);
+            Baselines.Rate plain = withBaselines ? Baselines.plainLoop(workload, measured, r) : none;
+            Baselines.Rate jobCode = withBaselines ? Baselines.jobCodeLoop(workload, measured, r) : none;
+            baselines.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s → %s |\n", millions(terms),
+                    rate(plain.perSecond()), rate(plain.perCpuSecond()), rate(jobCode.perSecond()),
+                    rate(jobCode.perCpuSecond()), loadBefore, Machine.load()));
 
             for (String backend : backends) {
                 for (int p : parallelisms) {
@@ -99,24 +102,23 @@ public final class BenchMain {
                         Path work = Files.createTempDirectory(out, "run-");
                         try {
                             ThroughputBench.Result res = ThroughputBench.run(workload, measured, p, backend, work);
-                            log(String.format(Locale.ROOT, "  %.0f records/s (%.0f per core) over %.1f s; preload %.0f s; "
-                                            + "full checkpoint %d bytes in %d ms%s", res.recordsPerSecond(), res.perCore(),
-                                    res.seconds(), res.preloadSeconds(), res.full().bytes(), res.full().millis(),
-                                    res.incremental() == null ? "" : "; incremental " + res.incremental().bytes()
-                                            + " bytes in " + res.incremental().millis() + " ms"));
+                            log(String.format(Locale.ROOT, "  %.0f records/s (%.0f per core, %.0f per CPU-second) over %.1f s; "
+                                            + "preload %.0f s; full checkpoint %d bytes in %d ms%s", res.recordsPerSecond(),
+                                    res.perCore(), res.perCpuSecond(), res.seconds(), res.preloadSeconds(), res.full().bytes(),
+                                    res.full().millis(), res.incremental() == null ? "" : "; incremental "
+                                            + res.incremental().bytes() + " bytes in " + res.incremental().millis() + " ms"));
                             results.add(res);
                         } finally {
                             Machine.deleteTree(work);
                         }
                     }
-                    double perCore = median(results, ThroughputBench.Result::perCore);
                     double total = median(results, ThroughputBench.Result::recordsPerSecond);
+                    double perCpu = median(results, ThroughputBench.Result::perCpuSecond);
                     boolean rocks = backend.equals("rocksdb");
                     table.append(String.format(Locale.ROOT,
-                            "| %s | %s | %d | %d | %s | %s | %s | %s | %.0f | %s | %s | %s | %.0f s | %s |\n",
-                            millions(terms), backend, p, r, rate(total), rate(perCore),
-                            String.format(Locale.ROOT, "%.0f%%", 100 * total / plain),
-                            String.format(Locale.ROOT, "%.0f%%", 100 * total / jobCode),
+                            "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %.0f s | %s |\n",
+                            millions(terms), backend, p, r, rate(total), rate(median(results, ThroughputBench.Result::perCore)),
+                            rate(perCpu), percent(total / plain.perSecond()), percent(perCpu / plain.perCpuSecond()),
                             median(results, x -> (double) x.full().bytes() / terms),
                             rocks ? String.format(Locale.ROOT, "%.0f", median(results, x -> (double) x.incremental().bytes() / terms)) : "–",
                             millis(median(results, x -> x.full().millis())),
@@ -136,8 +138,15 @@ public final class BenchMain {
     }
 
     static String rate(double perSecond) {
+        if (Double.isNaN(perSecond)) {
+            return "–";
+        }
         return perSecond >= 1e6 ? String.format(Locale.ROOT, "%.2f M", perSecond / 1e6)
                 : String.format(Locale.ROOT, "%.1f k", perSecond / 1e3);
+    }
+
+    static String percent(double ratio) {
+        return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * ratio);
     }
 
     static String millis(double ms) {

@@ -23,6 +23,15 @@ final class Machine {
                 System.getProperty("java.version"), Runtime.getRuntime().maxMemory() / (double) (1L << 30), load());
     }
 
+    /**
+     * CPU time used by this JVM so far, all threads. On a shared machine, records per CPU-second is the throughput a
+     * core would give if the job had it to itself; wall-clock rates also measure the neighbours.
+     */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
     /** The 1-minute load average, from /proc/loadavg. */
     static String load() {
         try {

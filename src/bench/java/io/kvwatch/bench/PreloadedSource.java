@@ -40,6 +40,9 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         final CompletableFuture<Void> measureGate = new CompletableFuture<>();
         final AtomicLong firstMeasuredNanos = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong lastMeasuredNanos = new AtomicLong(Long.MIN_VALUE);
+        /** CPU time of the whole JVM (every thread: tasks, network, GC, JIT) at the same two moments. */
+        final AtomicLong firstMeasuredCpuNanos = new AtomicLong(Long.MAX_VALUE);
+        final AtomicLong lastMeasuredCpuNanos = new AtomicLong(Long.MIN_VALUE);
         Run(BenchWorkload workload, String[] measured, int parallelism) {
             this.workload = workload;
             this.measured = measured;
@@ -54,6 +57,10 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
 
         double measuredSeconds() {
             return (lastMeasuredNanos.get() - firstMeasuredNanos.get()) / 1e9;
+        }
+
+        double measuredCpuSeconds() {
+            return (lastMeasuredCpuNanos.get() - firstMeasuredCpuNanos.get()) / 1e9;
         }
     }
 
@@ -133,6 +140,7 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
             if (nextMeasured < run.measured.length) {
                 if (nextMeasured == subtask) {
                     run.firstMeasuredNanos.accumulateAndGet(System.nanoTime(), Math::min);
+                    run.firstMeasuredCpuNanos.accumulateAndGet(Machine.processCpuNanos(), Math::min);
                 }
                 output.collect(new RawMessage(run.measured[nextMeasured], RawMessage.NO_TIMESTAMP, "bench"));
                 nextMeasured += run.parallelism;
@@ -141,6 +149,7 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
             if (!finishReported) {
                 finishReported = true;
                 run.lastMeasuredNanos.accumulateAndGet(System.nanoTime(), Math::max);
+                run.lastMeasuredCpuNanos.accumulateAndGet(Machine.processCpuNanos(), Math::max);
                 run.finished.countDown();
             }
             return InputStatus.NOTHING_AVAILABLE;

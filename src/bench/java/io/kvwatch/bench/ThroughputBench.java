@@ -33,14 +33,19 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  */
 final class ThroughputBench {
 
-    record Result(String backend, int parallelism, long terms, long records, double seconds, double preloadSeconds,
-                  Checkpoint incremental, Checkpoint full) {
+    record Result(String backend, int parallelism, long terms, long records, double seconds, double cpuSeconds,
+                  double preloadSeconds, Checkpoint incremental, Checkpoint full) {
         double recordsPerSecond() {
             return records / seconds;
         }
 
         double perCore() {
             return recordsPerSecond() / parallelism;
+        }
+
+        /** Records per second of CPU time used by the whole JVM while measuring. */
+        double perCpuSecond() {
+            return records / cpuSeconds;
         }
     }
 
@@ -92,7 +97,7 @@ final class ThroughputBench {
             stopProfile(profile, workDir.getParent().resolve("profile-" + backend + "-p" + parallelism + ".jfr"));
             cluster.cancelJob(job).get(1, TimeUnit.MINUTES);
             return new Result(backend, parallelism, workload.terms, measured.records(), run.measuredSeconds(),
-                    preloadSeconds, backend.equals("rocksdb") ? first : null, full);
+                    run.measuredCpuSeconds(), preloadSeconds, backend.equals("rocksdb") ? first : null, full);
         } finally {
             PreloadedSource.current = null;
         }
