@@ -32,12 +32,17 @@ final class Baselines {
         List<Rate> rates = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             PlainLoopBaseline loop = new PlainLoopBaseline(preloaded);
+            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
+            for (int k = 0; k < timedFrom; k++) {
+                loop.message(m.messages()[k]);
+            }
+            long before = loop.records;
             long start = System.nanoTime();
             long cpu = Machine.processCpuNanos();
-            for (String message : m.messages()) {
-                loop.message(message);
+            for (int k = timedFrom; k < m.messages().length; k++) {
+                loop.message(m.messages()[k]);
             }
-            Rate rate = new Rate(loop.records, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
             BenchMain.log("plain loop: " + rate + ", " + loop.alerts + " alerts");
             rates.add(rate);
         }
@@ -52,12 +57,17 @@ final class Baselines {
         List<Rate> rates = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             JobCodeLoop loop = new JobCodeLoop(preloaded);
+            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
+            for (int k = 0; k < timedFrom; k++) {
+                loop.message(m.messages()[k]);
+            }
+            long before = loop.records;
             long start = System.nanoTime();
             long cpu = Machine.processCpuNanos();
-            for (String message : m.messages()) {
-                loop.message(message);
+            for (int k = timedFrom; k < m.messages().length; k++) {
+                loop.message(m.messages()[k]);
             }
-            Rate rate = new Rate(loop.records, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
             BenchMain.log("job code loop: " + rate + ", " + loop.alerts + " alerts");
             rates.add(rate);
         }

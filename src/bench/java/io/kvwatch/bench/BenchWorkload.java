@@ -42,7 +42,16 @@ public final class BenchWorkload {
     final long terms;
 
     /** The measured phase: messages (envelopes or single records) and what they hold. */
-    public record Measured(String[] messages, long records, long counting, long newTerms, long bytes) {}
+    public record Measured(String[] messages, int[] recordsPerMessage, long records, long counting, long newTerms, long bytes) {
+        /** Records in the messages from {@code from} on. */
+        long recordsFrom(int from) {
+            long n = 0;
+            for (int i = from; i < recordsPerMessage.length; i++) {
+                n += recordsPerMessage[i];
+            }
+            return n;
+        }
+    }
 
     public BenchWorkload(long terms) {
         this.terms = terms;
@@ -85,6 +94,7 @@ public final class BenchWorkload {
         Zipf userDist = new Zipf(users, 1.1);
         Zipf objectDist = new Zipf(objects, 1.0);
         List<String> messages = new ArrayList<>();
+        List<Integer> counts = new ArrayList<>();
         long made = 0;
         long counting = 0;
         long fresh = 0;
@@ -129,8 +139,10 @@ public final class BenchWorkload {
             String m = sb.toString();
             bytes += m.length();
             messages.add(m);
+            counts.add(n);
         }
-        return new Measured(messages.toArray(String[]::new), made, counting, fresh, bytes);
+        return new Measured(messages.toArray(String[]::new), counts.stream().mapToInt(Integer::intValue).toArray(),
+                made, counting, fresh, bytes);
     }
 
     // ---- the record shapes ----

@@ -43,9 +43,13 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         /** CPU time of the whole JVM (every thread: tasks, network, GC, JIT) at the same two moments. */
         final AtomicLong firstMeasuredCpuNanos = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong lastMeasuredCpuNanos = new AtomicLong(Long.MIN_VALUE);
-        Run(BenchWorkload workload, String[] measured, int parallelism) {
+        /** The first message timed: those before it warm the JIT up on the measured shapes. */
+        final int timedFrom;
+
+        Run(BenchWorkload workload, String[] measured, int parallelism, int timedFrom) {
             this.workload = workload;
             this.measured = measured;
+            this.timedFrom = timedFrom;
             this.parallelism = parallelism;
             this.preloaded = new CountDownLatch(parallelism);
             this.finished = new CountDownLatch(parallelism);
@@ -111,6 +115,7 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         private int nextMeasured;
         private boolean preloadReported;
         private boolean finishReported;
+        private boolean timing;
         private final CompletableFuture<Void> never = new CompletableFuture<>();
 
         Reader(Run run, int subtask) {
@@ -138,7 +143,8 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
                 return InputStatus.NOTHING_AVAILABLE;
             }
             if (nextMeasured < run.measured.length) {
-                if (nextMeasured == subtask) {
+                if (!timing && nextMeasured >= run.timedFrom) {
+                    timing = true;
                     run.firstMeasuredNanos.accumulateAndGet(System.nanoTime(), Math::min);
                     run.firstMeasuredCpuNanos.accumulateAndGet(Machine.processCpuNanos(), Math::min);
                 }
