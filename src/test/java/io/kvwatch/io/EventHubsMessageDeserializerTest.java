@@ -2,8 +2,6 @@ package io.kvwatch.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseResult;
