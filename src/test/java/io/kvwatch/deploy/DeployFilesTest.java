@@ -35,8 +35,8 @@ class DeployFilesTest {
     static final String CRD_RESOURCE = "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml";
 
     /** What the Kubernetes Secret holds in production; a made-up key of the right shape. */
-    static final String CONNECTION_STRING = "Endpoint=sb://contoso-security.servicebus.windows.net/;"
-            + "SharedAccessKeyName=kvwatch;SharedAccessKey=bm90LWEtcmVhbC1rZXktanVzdC1hLXRlc3QtdmFsdWU=";
+    static final String CONNECTION_STRING = io.kvwatch.testing.FakeSecrets.connectionString(
+            "contoso-security", io.kvwatch.testing.FakeSecrets.sharedAccessKey());
 
     @TempDir
     Path dir;
