@@ -12,6 +12,7 @@ import io.kvwatch.testing.FlinkStandaloneCluster;
 import io.kvwatch.testing.FlinkStandaloneCluster.CheckpointStats;
 import io.kvwatch.testing.FlinkStandaloneCluster.TaskManager;
 import io.kvwatch.testing.KafkaBroker;
+import io.kvwatch.testing.KafkaDiagnostics;
 import io.kvwatch.testing.NewTermsOracle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -40,7 +41,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,7 +60,8 @@ class ClusterFailoverAndRescaleIT {
 
     // Generous: on 2 cores shared with the broker and a busy neighbour, one run waited over 90 s for the last
     // transactions to commit. A bound, not a pace: every wait returns as soon as its condition holds.
-    private static final Duration TIMEOUT = Duration.ofSeconds(240);
+    private static final Duration TIMEOUT =
+            Duration.ofSeconds(Long.getLong("kvwatch.it.timeoutSeconds", 240));
     private static final Duration WINDOW = Duration.ofDays(14);
     private static final String INPUT = "keyvault-audit";
     private static final String ALERTS = "keyvault-alerts";
@@ -76,11 +77,6 @@ class ClusterFailoverAndRescaleIT {
         timingsMs.forEach((step, ms) -> System.out.printf("[ClusterFailoverAndRescaleIT] %-58s %7d ms%n", step, ms));
     }
 
-    @Disabled("Flaky since ~05:00 on 2026-11-30: after the kill -9 the alerts sometimes never all become readable"
-
-            + " read_committed (waits > 240 s). Passed every run before and sometimes still does; being investigated"
-
-            + " (suspect: a transaction left open by the killed TaskManager). Run it by removing this line.")
 
     @Test
     void survivesATaskManagerCrashAndRescalesFromASavepointWithExactlyTheExpectedAlerts() throws Exception {
@@ -156,8 +152,7 @@ class ClusterFailoverAndRescaleIT {
                 // 4. All of it in: exactly the oracle's alerts, each once, read_committed.
                 streaming.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                 advanceEventTimePastTheEnd(producer, latest(weeks.reads()));
-                await("the oracle's " + expectedBefore.size() + " alerts",
-                        () -> alerts.poll() >= expectedBefore.size());
+                awaitAlerts(kafka, cluster, jobId, alerts, expectedBefore.size());
                 int expectedDeadLetters = weeks.garbageLines() + weeks.badRecords();
                 await("the " + expectedDeadLetters + " dead letters", () -> deadLetters.poll() >= expectedDeadLetters);
                 settle(cluster, jobId, alerts, deadLetters);
@@ -187,7 +182,7 @@ class ClusterFailoverAndRescaleIT {
                 produce(producer, later.lines(), 2000);
                 advanceEventTimePastTheEnd(producer, latest(later.reads()));
                 int total = expectedBefore.size() + expectedAfter.size();
-                await("the oracle's " + expectedAfter.size() + " new alerts", () -> alerts.poll() >= total);
+                awaitAlerts(kafka, cluster, rescaledId, alerts, total);
                 settle(cluster, rescaledId, alerts, deadLetters);
                 List<Read> expectedAll = new ArrayList<>(expectedBefore);
                 expectedAll.addAll(expectedAfter);
@@ -360,6 +355,62 @@ class ClusterFailoverAndRescaleIT {
 
     private static Set<List<String>> terms(List<Read> reads) {
         return reads.stream().map(r -> List.of(r.upn(), r.objectId())).collect(Collectors.toSet());
+    }
+
+    /**
+     * Waits for {@code count} committed alerts; if they do not come, fails with what the broker and the job say:
+     * the open transactions, the committed and uncommitted record counts, the job's latest exception.
+     */
+    private static void awaitAlerts(KafkaBroker kafka, FlinkStandaloneCluster cluster, String jobId,
+            AlertReader alerts, int count) throws InterruptedException {
+        try {
+            await("the oracle's " + count + " alerts", () -> alerts.poll() >= count);
+        } catch (AssertionError stalled) {
+            stalled.addSuppressed(new AssertionError(KafkaDiagnostics.describe(kafka, ALERTS)
+                    + "\nalerts read read_committed: " + alerts.size()
+                    + "\ncheckpoints: " + cluster.checkpointStats(jobId)
+                    + "\njob status: " + cluster.jobStatus(jobId)
+                    + "\nwatermarks: " + watermarks(cluster, jobId)
+                    + "\nmetrics: " + metrics(cluster, jobId, "messagesIn", "recordsIn", "recordsCounted",
+                            "deadLetters", "recordsLate", "alerts", "eventTimeLagMs")
+                    + "\nroot exception: " + cluster.rootException(jobId)));
+            throw stalled;
+        }
+    }
+
+    /** Each vertex's input watermark per subtask, as the REST API reports it. */
+    private static Map<String, String> watermarks(FlinkStandaloneCluster cluster, String jobId) {
+        Map<String, String> out = new LinkedHashMap<>();
+        try {
+            for (JsonNode vertex : cluster.getJson("/jobs/" + jobId).path("vertices")) {
+                String id = vertex.path("id").asText();
+                String base = "/jobs/" + jobId + "/vertices/" + id + "/metrics";
+                List<String> ids = new ArrayList<>();
+                cluster.getJson(base).forEach(m -> {
+                    String metric = m.path("id").asText();
+                    if (metric.contains("atermark") || metric.contains("dle")) {
+                        ids.add(metric);
+                    }
+                });
+                out.put(vertex.path("name").asText().replaceAll(" .*", ""), ids.isEmpty() ? "[]"
+                        : cluster.getJson(base + "?get=" + String.join(",", ids)).toString());
+            }
+        } catch (RuntimeException e) {
+            out.put("error", e.toString());
+        }
+        return out;
+    }
+
+    private static Map<String, Long> metrics(FlinkStandaloneCluster cluster, String jobId, String... names) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String name : names) {
+            try {
+                out.put(name, operatorMetric(cluster, jobId, name));
+            } catch (RuntimeException e) {
+                out.put(name + " (" + e + ")", -1L);
+            }
+        }
+        return out;
     }
 
     /** Polls until the condition holds; a REST call failing while the job restarts counts as "not yet". */
