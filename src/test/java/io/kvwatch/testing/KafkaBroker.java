@@ -298,6 +298,11 @@ public final class KafkaBroker implements AutoCloseable {
     p.setProperty("offsets.topic.num.partitions", "4");
     p.setProperty("transaction.state.log.num.partitions", "4");
     p.setProperty("group.initial.rebalance.delay.ms", "0");
+    // Test records carry their audit record's time as Kafka timestamp, weeks or months in the past.
+    // With the default time retention (7 days) the first retention check, 30 s after start, deletes
+    // them: a job restored after that finds its checkpointed offsets gone and its partitions reset.
+    // Nothing in a test broker expires.
+    p.setProperty("log.retention.ms", "-1");
     // Tests create their topics explicitly, with the partition count they mean.
     p.setProperty("auto.create.topics.enable", "false");
     // Flink's exactly-once sink keeps transactions open across checkpoints; it needs a cap above

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,6 +32,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -80,6 +83,30 @@ class KafkaBrokerIT {
         .as("timestamp type of every record read back (the producer's, not the broker's)")
         .extracting(ConsumerRecord::timestampType)
         .containsOnly(TimestampType.CREATE_TIME);
+  }
+
+  /**
+   * Test records carry event times months old. Under Kafka's default time retention the broker's
+   * first retention check (30 s after start) deletes them, and a job restored after that finds its
+   * checkpointed offsets out of range: that made the cluster failover test lose input. The test
+   * broker keeps every record.
+   */
+  @Test
+  void topicsKeepRecordsWhateverTheirTimestamp() throws Exception {
+    String topic = "retention-of-old-records";
+    KAFKA.createTopic(topic, 1);
+    try (Admin admin = Admin.create(KAFKA.clientProperties())) {
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      Config config =
+          admin
+              .describeConfigs(List.of(resource))
+              .all()
+              .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+              .get(resource);
+      assertThat(config.get("retention.ms").value())
+          .as("time retention of a test topic (-1: none)")
+          .isEqualTo("-1");
+    }
   }
 
   @Test
