@@ -1,11 +1,14 @@
 package io.kvwatch.model;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * A Key Vault audit record reduced to what the rule decides on and what an analyst triages with. Built by the parser
  * from either the raw Azure Monitor shape or Elastic's ECS shape, so everything downstream sees one form.
  *
- * <p>A public POJO so that Flink serialises it with its POJO serializer, never with Kryo.
+ * <p>Serialised by {@link AuditRecordSerializer} (named here with {@code @TypeInfo}), never by Kryo.
  */
+@TypeInfo(AuditRecordSerializer.Factory.class)
 public class AuditRecord {
 
     /** The rule's clock in epoch millis: the ingest timestamp (see {@code parse.EnvelopeParser}). */

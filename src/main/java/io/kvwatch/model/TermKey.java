@@ -1,6 +1,7 @@
 package io.kvwatch.model;
 
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -11,7 +12,10 @@ import java.security.NoSuchAlgorithmException;
  * while the readable values travel with the records. SHA-256 (truncated) rather than a fast non-cryptographic hash:
  * object names are chosen by whoever can write to a vault, and a hash that can be steered into a collision would let
  * an attacker hide a first read behind an already-known term.
+ *
+ * <p>Serialised as its 16 bytes by {@link TermKeySerializer}; {@link #hashCode()} decides the key group.
  */
+@TypeInfo(TermKeySerializer.Factory.class)
 public class TermKey {
 
     public long hi;

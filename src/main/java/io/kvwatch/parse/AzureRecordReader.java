@@ -24,34 +24,37 @@ final class AzureRecordReader {
 
     /** Whether the record is a Key Vault audit record; anything else in the hub is ignored, not rejected. */
     static boolean isKeyVaultAudit(JsonNode record) throws RejectedRecordException {
-        String category = text(record, "category", "category");
-        String resourceId = text(record, "resourceId", "resourceId");
+        return isKeyVaultAudit(text(record, "category", "category"), text(record, "resourceId", "resourceId"));
+    }
+
+    static boolean isKeyVaultAudit(String category, String resourceId) {
         return "AuditEvent".equalsIgnoreCase(category)
                 && resourceId != null
                 && resourceId.toUpperCase(Locale.ROOT).contains(VAULTS_SEGMENT);
     }
 
+    // The fields are read (and their types checked) in this order: the first wrong one names the dead letter.
     static AuditRecord read(JsonNode record, long ingestTimestamp) throws RejectedRecordException {
         Instant time = Timestamps.parse(record.get("time"), "time");
         if (time == null) {
             throw new RejectedRecordException(DeadLetterReason.BAD_TIME, "time: missing");
         }
         AuditRecord r = new AuditRecord();
-        r.shape = "azure";
         r.originalTime = time.toString();
         r.ruleTime = ingestTimestamp != io.kvwatch.model.RawMessage.NO_TIMESTAMP ? ingestTimestamp : time.toEpochMilli();
 
         r.operation = text(record, "operationName", "operationName");
-        r.outcomeSuccess = "Success".equalsIgnoreCase(text(record, "resultType", "resultType"));
+        String resultType = text(record, "resultType", "resultType");
         r.resultSignature = text(record, "resultSignature", "resultSignature");
         r.sourceIp = text(record, "callerIpAddress", "callerIpAddress");
         r.correlationId = text(record, "correlationId", "correlationId");
-        r.resourceId = text(record, "resourceId", "resourceId");
-        r.vaultName = vaultName(r.resourceId);
+        String resourceId = text(record, "resourceId", "resourceId");
 
         JsonNode claim = object(object(record, "identity", "identity"), "claim", "identity.claim");
         String upn = text(claim, "upn", "identity.claim.upn");
-        r.upn = upn != null && !upn.isBlank() ? upn : text(claim, UPN_CLAIM_URI, "identity.claim[" + UPN_CLAIM_URI + "]");
+        // The long claim is only read (and type-checked) when the short one is missing or blank.
+        String longUpn = upn != null && !upn.isBlank() ? null
+                : text(claim, UPN_CLAIM_URI, "identity.claim[" + UPN_CLAIM_URI + "]");
         r.appId = text(claim, "appid", "identity.claim.appid");
 
         JsonNode properties = object(record, "properties", "properties");
@@ -59,7 +62,17 @@ final class AzureRecordReader {
         r.requestUri = text(properties, "requestUri", "properties.requestUri");
         r.clientInfo = text(properties, "clientInfo", "properties.clientInfo");
         r.httpStatusCode = httpStatus(properties == null ? null : properties.get("httpStatusCode"), "properties.httpStatusCode");
+        complete(r, resultType, resourceId, upn, longUpn);
         return r;
+    }
+
+    /** What every reader of the raw shape derives the same way from the fields it read (see StreamingEnvelopeReader). */
+    static void complete(AuditRecord r, String resultType, String resourceId, String upn, String longUpn) {
+        r.shape = "azure";
+        r.outcomeSuccess = "Success".equalsIgnoreCase(resultType);
+        r.resourceId = resourceId;
+        r.vaultName = vaultName(resourceId);
+        r.upn = upn != null && !upn.isBlank() ? upn : longUpn;
     }
 
     /** The vault's name is the resource id's last segment: {@code .../VAULTS/KV-PAYMENTS-PROD}. */

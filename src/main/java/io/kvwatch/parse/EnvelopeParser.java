@@ -8,6 +8,7 @@ import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * Turns one Event Hubs message into Key Vault audit records. A message is a {@code {"records":[...]}} envelope (what
@@ -33,6 +34,7 @@ public final class EnvelopeParser implements Serializable {
 
     private final int maxMessageLength;
     private final int maxDeadLetterLength;
+    private final boolean streaming;
 
     /**
      * @param maxMessageLength longer messages are dead-lettered unparsed: bytes where the transport tells the size,
@@ -40,8 +42,14 @@ public final class EnvelopeParser implements Serializable {
      * @param maxDeadLetterLength the original text in a dead letter is cut to this many characters
      */
     public EnvelopeParser(int maxMessageLength, int maxDeadLetterLength) {
+        this(maxMessageLength, maxDeadLetterLength, true);
+    }
+
+    /** @param streaming false to read every message as a tree: the reference the fast path is tested against */
+    EnvelopeParser(int maxMessageLength, int maxDeadLetterLength, boolean streaming) {
         this.maxMessageLength = maxMessageLength;
         this.maxDeadLetterLength = maxDeadLetterLength;
+        this.streaming = streaming;
     }
 
     public void parse(RawMessage message, Output out) {
@@ -64,6 +72,9 @@ public final class EnvelopeParser implements Serializable {
             // occurred. Refuse it whole rather than count it.
             out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_UTF8,
                     "the message is not valid UTF-8; the original shows U+FFFD for the invalid bytes"));
+            return;
+        }
+        if (streaming && readStreaming(message, out)) {
             return;
         }
         JsonNode root;
@@ -91,6 +102,32 @@ public final class EnvelopeParser implements Serializable {
         for (int i = 0; i < records.size(); i++) {
             readOne(records.get(i), i, message, out);
         }
+    }
+
+    /** The fast path (see {@link StreamingEnvelopeReader}); false when the message needs the tree path. */
+    private boolean readStreaming(RawMessage message, Output out) {
+        List<Object> read = StreamingEnvelopeReader.read(message.payload, message.ingestTimestamp);
+        if (read == null) {
+            return false;
+        }
+        for (int i = 0; i < read.size(); i++) {
+            Object item = read.get(i);
+            if (item instanceof AuditRecord record) {
+                record.origin = message.origin + "#" + i;
+                out.record(record);
+            } else if (item instanceof StreamingEnvelopeReader.Reparse again) {
+                JsonNode node;
+                try {
+                    node = MAPPER.readTree(message.payload.substring(again.start(), again.end()));
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("a record of a well-formed message did not parse again", e);
+                }
+                readOne(node, again.index(), message, out);
+            } else {
+                out.ignored();
+            }
+        }
+        return true;
     }
 
     private void readOne(JsonNode node, int index, RawMessage message, Output out) {

@@ -1,0 +1,76 @@
+package io.kvwatch.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the two single-threaded loops over the measured messages. Each first reads the preload envelopes (untimed:
+ * it builds the same state the job starts from, and warms the JIT on the same code), then times the measured
+ * messages on a fresh copy of that state, {@code runs} times; returns the median rate in records per second.
+ */
+final class Baselines {
+
+    private Baselines() {}
+
+    /** Records per second of wall-clock time, and per second of the JVM's CPU time (GC and JIT included). */
+    record Rate(double perSecond, double perCpuSecond) {
+        Rate(long records, long wallNanos, long cpuNanos) {
+            this(records / (wallNanos / 1e9), records / (cpuNanos / 1e9));
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "%.0f records/s, %.0f per CPU-second", perSecond, perCpuSecond);
+        }
+    }
+
+    static Rate plainLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
+        PlainLoopBaseline preloaded = new PlainLoopBaseline((int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms()));
+        for (long e = 0; e < w.preloadEnvelopes(); e++) {
+            preloaded.message(w.preloadEnvelope(e));
+        }
+        List<Rate> rates = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            PlainLoopBaseline loop = new PlainLoopBaseline(preloaded);
+            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
+            for (int k = 0; k < timedFrom; k++) {
+                loop.message(m.messages()[k]);
+            }
+            long before = loop.records;
+            long start = System.nanoTime();
+            long cpu = Machine.processCpuNanos();
+            for (int k = timedFrom; k < m.messages().length; k++) {
+                loop.message(m.messages()[k]);
+            }
+            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            BenchMain.log("plain loop: " + rate + ", " + loop.alerts + " alerts");
+            rates.add(rate);
+        }
+        return new Rate(BenchMain.median(rates, Rate::perSecond), BenchMain.median(rates, Rate::perCpuSecond));
+    }
+
+    static Rate jobCodeLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) {
+        JobCodeLoop preloaded = new JobCodeLoop((int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms()));
+        for (long e = 0; e < w.preloadEnvelopes(); e++) {
+            preloaded.message(w.preloadEnvelope(e));
+        }
+        List<Rate> rates = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            JobCodeLoop loop = new JobCodeLoop(preloaded);
+            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
+            for (int k = 0; k < timedFrom; k++) {
+                loop.message(m.messages()[k]);
+            }
+            long before = loop.records;
+            long start = System.nanoTime();
+            long cpu = Machine.processCpuNanos();
+            for (int k = timedFrom; k < m.messages().length; k++) {
+                loop.message(m.messages()[k]);
+            }
+            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            BenchMain.log("job code loop: " + rate + ", " + loop.alerts + " alerts");
+            rates.add(rate);
+        }
+        return new Rate(BenchMain.median(rates, Rate::perSecond), BenchMain.median(rates, Rate::perCpuSecond));
+    }
+}

@@ -1,0 +1,64 @@
+package io.kvwatch.bench.jmh;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.DeadLetter;
+import io.kvwatch.model.RawMessage;
+import io.kvwatch.parse.EnvelopeParser;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The parser on an envelope of {@value #RECORDS} records of about 1.5 KB (the benchmark workload's shapes), per
+ * record; beside it, Jackson's tree model alone on the same text, for what parsing the JSON at all costs.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ParserBench {
+
+    static final int RECORDS = 25;
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private RawMessage message;
+    private EnvelopeParser parser;
+
+    @Setup
+    public void setUp() {
+        message = new RawMessage(Workloads.envelope(RECORDS), 1_790_000_000_000L, "bench");
+        parser = new EnvelopeParser(4 << 20, 16384);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public void envelopeParser(Blackhole bh) {
+        parser.parse(message, new EnvelopeParser.Output() {
+            @Override
+            public void record(AuditRecord record) {
+                bh.consume(record);
+            }
+
+            @Override
+            public void deadLetter(DeadLetter deadLetter) {
+                bh.consume(deadLetter);
+            }
+
+            @Override
+            public void ignored() {}
+        });
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public Object jacksonTreeOnly() throws Exception {
+        return MAPPER.readTree(message.payload);
+    }
+}

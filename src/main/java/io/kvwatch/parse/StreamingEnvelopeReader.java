@@ -1,0 +1,213 @@
+package io.kvwatch.parse;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.kvwatch.model.AuditRecord;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parser's fast path: one pass of Jackson's streaming parser over a message, reading only the fields the rule
+ * and the alert use and skipping the rest of each record unread (no tree, no strings for the padding). It decides
+ * only what it is sure of: a well-formed message whose raw Azure records have every field it reads absent, null
+ * or of the right type. Anything else is left to the tree path of {@link EnvelopeParser}, which defines the
+ * semantics: the whole message when the message itself is unusual (not JSON, not an object, trailing text, an
+ * element of {@code records} that is not an object, a single record), or just the one record (an ECS document, a
+ * field of the wrong type, a missing or unusual time, a repeated field), re-read as a tree from its own text. So
+ * both paths give the same records, ignored records and dead letters, in the same order.
+ */
+final class StreamingEnvelopeReader {
+
+    /** A record the rule does not look at (another category): counted as ignored. */
+    static final Object IGNORED = new Object();
+
+    /** A record to re-read with the tree path: its index in {@code records} and its text's span. */
+    record Reparse(int index, int start, int end) {}
+
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    // The fields read, as bits, to notice a field given twice (the tree path keeps the last; we do not guess).
+    private static final int TIME = 1, CATEGORY = 1 << 1, RESOURCE_ID = 1 << 2, OPERATION = 1 << 3,
+            RESULT_TYPE = 1 << 4, RESULT_SIGNATURE = 1 << 5, CALLER_IP = 1 << 6, CORRELATION_ID = 1 << 7,
+            IDENTITY = 1 << 8, PROPERTIES = 1 << 9, CLAIM = 1 << 10, UPN = 1 << 11, LONG_UPN = 1 << 12,
+            APP_ID = 1 << 13, OBJECT_ID = 1 << 14, REQUEST_URI = 1 << 15, CLIENT_INFO = 1 << 16, STATUS = 1 << 17;
+
+    private StreamingEnvelopeReader() {}
+
+    /**
+     * What the message holds, in order: {@link AuditRecord}s, {@link #IGNORED} and {@link Reparse}s; or null when
+     * the whole message needs the tree path.
+     */
+    static List<Object> read(String payload, long ingestTimestamp) {
+        try (JsonParser p = FACTORY.createParser(payload)) {
+            if (p.nextToken() != JsonToken.START_OBJECT || !"records".equals(p.nextFieldName())
+                    || p.nextToken() != JsonToken.START_ARRAY) {
+                return null; // not an envelope: a single record, an ECS document, or something to reject
+            }
+            List<Object> out = new ArrayList<>();
+            RecordFields fields = new RecordFields();
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                if (t != JsonToken.START_OBJECT) {
+                    return null;
+                }
+                int start = (int) p.currentTokenLocation().getCharOffset();
+                Object result = fields.read(p, ingestTimestamp);
+                out.add(result != null ? result
+                        : new Reparse(out.size(), start, (int) p.currentTokenLocation().getCharOffset() + 1));
+            }
+            // Other members of the envelope are not read; a second "records" would replace the first.
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+                if (name.equals("records")) {
+                    return null;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+            return p.nextToken() == null ? out : null; // trailing text: not JSON
+        } catch (IOException e) {
+            return null; // not JSON: the tree path words the dead letter
+        }
+    }
+
+    /** The fields of one raw Azure record, reused from record to record. */
+    private static final class RecordFields {
+        int seen;
+        boolean unsure;
+        String time, category, resourceId, operation, resultType, resultSignature, callerIp, correlationId;
+        String upn, longUpn, appId, objectId, requestUri, clientInfo;
+        int status;
+
+        /** Reads the record at the current START_OBJECT to its END_OBJECT; null when the tree path must decide. */
+        Object read(JsonParser p, long ingestTimestamp) throws IOException {
+            seen = 0;
+            unsure = false;
+            time = category = resourceId = operation = resultType = resultSignature = callerIp = correlationId = null;
+            upn = longUpn = appId = objectId = requestUri = clientInfo = null;
+            status = 0;
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+                JsonToken t = p.nextToken();
+                switch (name) {
+                    case "time" -> time = text(p, t, TIME);
+                    case "category" -> category = text(p, t, CATEGORY);
+                    case "resourceId" -> resourceId = text(p, t, RESOURCE_ID);
+                    case "operationName" -> operation = text(p, t, OPERATION);
+                    case "resultType" -> resultType = text(p, t, RESULT_TYPE);
+                    case "resultSignature" -> resultSignature = text(p, t, RESULT_SIGNATURE);
+                    case "callerIpAddress" -> callerIp = text(p, t, CALLER_IP);
+                    case "correlationId" -> correlationId = text(p, t, CORRELATION_ID);
+                    case "identity" -> object(p, t, IDENTITY, this::identity);
+                    case "properties" -> object(p, t, PROPERTIES, this::properties);
+                    // An ECS document: its reader looks fields up under several spellings.
+                    case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "data_stream.dataset" -> {
+                        unsure = true;
+                        p.skipChildren();
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (unsure) {
+                return null;
+            }
+            if (!AzureRecordReader.isKeyVaultAudit(category, resourceId)) {
+                return StreamingEnvelopeReader.IGNORED;
+            }
+            if (time == null) {
+                return null; // a dead letter; worded by the tree path
+            }
+            AuditRecord r = new AuditRecord();
+            if (!Timestamps.parseInto(time, r, ingestTimestamp)) {
+                return null;
+            }
+            r.operation = operation;
+            r.resultSignature = resultSignature;
+            r.sourceIp = callerIp;
+            r.correlationId = correlationId;
+            r.appId = appId;
+            r.objectId = objectId;
+            r.requestUri = requestUri;
+            r.clientInfo = clientInfo;
+            r.httpStatusCode = status;
+            AzureRecordReader.complete(r, resultType, resourceId, upn, longUpn);
+            return r;
+        }
+
+        private void identity(JsonParser p) throws IOException {
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+                JsonToken t = p.nextToken();
+                if (name.equals("claim")) {
+                    object(p, t, CLAIM, this::claim);
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+
+        private void claim(JsonParser p) throws IOException {
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+                JsonToken t = p.nextToken();
+                switch (name) {
+                    case "upn" -> upn = text(p, t, UPN);
+                    case AzureRecordReader.UPN_CLAIM_URI -> longUpn = text(p, t, LONG_UPN);
+                    case "appid" -> appId = text(p, t, APP_ID);
+                    default -> p.skipChildren();
+                }
+            }
+        }
+
+        private void properties(JsonParser p) throws IOException {
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+                JsonToken t = p.nextToken();
+                switch (name) {
+                    case "id" -> objectId = text(p, t, OBJECT_ID);
+                    case "requestUri" -> requestUri = text(p, t, REQUEST_URI);
+                    case "clientInfo" -> clientInfo = text(p, t, CLIENT_INFO);
+                    case "httpStatusCode" -> {
+                        once(STATUS);
+                        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT) {
+                            status = p.getIntValue();
+                        } else if (t != JsonToken.VALUE_NULL) {
+                            unsure = true; // digits in a string, or not a status: the tree path decides
+                            p.skipChildren();
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+        }
+
+        private interface Members {
+            void read(JsonParser p) throws IOException;
+        }
+
+        private void object(JsonParser p, JsonToken t, int bit, Members members) throws IOException {
+            once(bit);
+            if (t == JsonToken.START_OBJECT) {
+                members.read(p);
+            } else if (t != JsonToken.VALUE_NULL) {
+                unsure = true;
+                p.skipChildren();
+            }
+        }
+
+        private String text(JsonParser p, JsonToken t, int bit) throws IOException {
+            once(bit);
+            if (t == JsonToken.VALUE_STRING) {
+                return p.getText();
+            }
+            if (t != JsonToken.VALUE_NULL) {
+                unsure = true;
+                p.skipChildren();
+            }
+            return null;
+        }
+
+        private void once(int bit) {
+            if ((seen & bit) != 0) {
+                unsure = true;
+            }
+            seen |= bit;
+        }
+    }
+}
