@@ -17,6 +17,7 @@ import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RawMessage;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
@@ -33,6 +34,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -97,14 +99,8 @@ public final class KeyVaultNewTermsJob {
         configure(env);
         Duration window = config.get(JobOptions.HISTORY_WINDOW);
 
-        SingleOutputStreamOperator<AuditRecord> records =
-                input.open(env)
-                        .process(new ParseMessages(parser()))
-                        .uid("parse").name("Parse Event Hubs messages");
-
-        DataStream<AuditRecord> counting =
-                records.flatMap(countingRecords())
-                        .uid("rule-filter").name("Key Vault reads by a user (the rule)");
+        SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
+        DataStream<AuditRecord> counting = counting(records, config);
         if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
                     .uid("record-time-watermarks").name("Event time from record time");
@@ -123,28 +119,28 @@ public final class KeyVaultNewTermsJob {
         }
 
         outputs.alerts(detections.map(new FormatAlerts(window)).uid("format-alerts").name("Alert documents"));
-        outputs.deadLetters(
-                records.getSideOutput(ParseMessages.DEAD_LETTERS)
-                        .map(d -> DeadLetterDocument.toJson(d, Instant.now()))
-                        .uid("format-dead-letters").name("Dead-letter documents"));
+        outputs.deadLetters(deadLetterDocuments(records));
     }
 
-    private void configure(StreamExecutionEnvironment env) {
-        Configuration pipeline = new Configuration();
-        // Every type crossing the network has a Flink serializer; a Kryo fallback would be a silent slowdown.
-        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
-        // Object reuse stays off: with it, ClusterFailoverAndRescaleIT (RocksDB, exactly-once Kafka sink, a crash and
-        // a restore) missed alerts. The chained copies it would save are cheap since AuditRecordSerializer.copy.
-        env.configure(pipeline);
-        env.setMaxParallelism(config.get(JobOptions.MAX_PARALLELISM));
-        config.getOptional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
-        if (env.getCheckpointConfig().getCheckpointInterval() <= 0) {
-            env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
-        }
+    // The three steps below are shared with BootstrapHistory, so that history is read and counted exactly as live
+    // input is: a record the job would count is history, and nothing else is.
+
+    /** Event Hubs messages to Key Vault audit records; dead letters go to a side output. */
+    static SingleOutputStreamOperator<AuditRecord> parse(DataStream<RawMessage> messages, JobConfig config) {
+        long maxSize = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
+        EnvelopeParser parser = new EnvelopeParser(
+                (int) Math.min(Integer.MAX_VALUE, maxSize), config.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL));
+        return messages.process(new ParseMessages(parser)).uid("parse").name("Parse Event Hubs messages");
+    }
+
+    /** The records that count for the rule and are not excepted, with their term key. */
+    static SingleOutputStreamOperator<AuditRecord> counting(DataStream<AuditRecord> records, JobConfig config) {
+        return records.flatMap(countingRecords(config))
+                .uid("rule-filter").name("Key Vault reads by a user (the rule)");
     }
 
     /** The rule's filter with the exceptions, read here so that a bad file fails the submission. */
-    CountingRecords countingRecords() {
+    static CountingRecords countingRecords(JobConfig config) {
         RetrievalFilter filter = new RetrievalFilter(config.get(JobOptions.REQUIRE_2XX));
         String file = config.get(JobOptions.EXCEPTIONS);
         if (file == null) {
@@ -159,16 +155,35 @@ public final class KeyVaultNewTermsJob {
         return new CountingRecords(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
     }
 
+    /** The parser's dead letters as JSON documents. */
+    static DataStream<String> deadLetterDocuments(SingleOutputStreamOperator<AuditRecord> parsed) {
+        return parsed.getSideOutput(ParseMessages.DEAD_LETTERS)
+                .map(d -> DeadLetterDocument.toJson(d, Instant.now()))
+                .uid("format-dead-letters").name("Dead-letter documents");
+    }
+
+    private void configure(StreamExecutionEnvironment env) {
+        Configuration pipeline = new Configuration();
+        // Every type crossing the network has a Flink serializer; a Kryo fallback would be a silent slowdown.
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        // Object reuse stays off: with it, ClusterFailoverAndRescaleIT (RocksDB, exactly-once Kafka sink, a crash and
+        // a restore) missed alerts. The chained copies it would save are cheap since AuditRecordSerializer.copy.
+        // Locally, what 'flink run -s' does on a cluster: start from a savepoint. One that BootstrapHistory wrote
+        // holds only the detector's state, so every other operator starts fresh and none of it goes unclaimed.
+        config.getOptional(JobOptions.SAVEPOINT).ifPresent(path -> pipeline.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+        env.configure(pipeline);
+        env.setMaxParallelism(config.get(JobOptions.MAX_PARALLELISM));
+        config.getOptional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
+        if (env.getCheckpointConfig().getCheckpointInterval() <= 0) {
+            env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
+        }
+    }
+
     private Duration learningPeriod() {
         if (!config.get(JobOptions.LEARNING)) {
             return null;
         }
         return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(config.get(JobOptions.HISTORY_WINDOW));
-    }
-
-    private EnvelopeParser parser() {
-        long maxSize = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
-        return new EnvelopeParser((int) Math.min(Integer.MAX_VALUE, maxSize), config.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL));
     }
 
     /** Event time for inputs without an ingest timestamp of their own: each record's rule time. */

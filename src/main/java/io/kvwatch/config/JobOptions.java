@@ -240,6 +240,12 @@ public final class JobOptions {
             return value;
         }
     }
+    // ---- state
+
+    public static final ConfigOption<String> SAVEPOINT =
+            key("savepoint").stringType().noDefaultValue()
+                    .withDescription("BootstrapHistory: the directory it writes the detector's savepoint to. The job"
+                            + " run locally: the savepoint to start from (on a cluster, 'flink run -s' does this).");
 
     /** All options, for validation of the keys a user gives and for the README. */
     public static List<ConfigOption<?>> all() {

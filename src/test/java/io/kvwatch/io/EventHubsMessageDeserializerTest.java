@@ -2,10 +2,9 @@ package io.kvwatch.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.parse.EnvelopeParser;
+import io.kvwatch.parse.ParseResult;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +36,7 @@ class EventHubsMessageDeserializerTest {
         assertThat(m.ingestTimestamp).as("the Kafka record timestamp").isEqualTo(ENQUEUED);
         assertThat(m.origin).isEqualTo("insights-logs-auditevent-2@417");
         assertThat(m.sizeBytes).isEqualTo(envelope.length());
-        Parsed p = parse(m);
+        ParseResult p = parse(m);
         assertThat(p.records).singleElement().satisfies(r -> {
             assertThat(r.ruleTime).isEqualTo(ENQUEUED);
             assertThat(r.origin).isEqualTo("insights-logs-auditevent-2@417#0");
@@ -48,7 +47,7 @@ class EventHubsMessageDeserializerTest {
     void recordWithoutValueIsSkippedNotFailed() {
         RawMessage m = deserialize(null);
         assertThat(m.payload).isNull();
-        Parsed p = parse(m);
+        ParseResult p = parse(m);
         assertThat(p.records).isEmpty();
         assertThat(p.deadLetters).as("a tombstone carries nothing to keep").isEmpty();
     }
@@ -67,7 +66,7 @@ class EventHubsMessageDeserializerTest {
 
         RawMessage m = deserialize(value);
         assertThat(m.notUtf8).isTrue();
-        Parsed p = parse(m);
+        ParseResult p = parse(m);
         assertThat(p.records).as("a record with a mangled UPN would be a term that never occurred").isEmpty();
         assertThat(p.deadLetters).singleElement().satisfies(d -> {
             assertThat(d.reason).isEqualTo("not_utf8");
@@ -81,7 +80,7 @@ class EventHubsMessageDeserializerTest {
         // 600 three-byte characters: 600 characters fit the limit of 1024, 1800 bytes do not.
         String payload = "{\"records\":[\"" + "\u20ac".repeat(600) + "\"]}";
         RawMessage m = deserialize(payload.getBytes(StandardCharsets.UTF_8));
-        Parsed p = parse(m);
+        ParseResult p = parse(m);
         assertThat(p.deadLetters).singleElement().satisfies(d -> {
             assertThat(d.reason).isEqualTo("message_too_large");
             assertThat(d.detail).contains(m.sizeBytes + " bytes").contains("1024");
@@ -92,7 +91,7 @@ class EventHubsMessageDeserializerTest {
 
     @Test
     void garbageIsADeadLetter() {
-        Parsed p = parse(deserialize(new byte[] {'{', '"', 'r', 'e'}));
+        ParseResult p = parse(deserialize(new byte[] {'{', '"', 'r', 'e'}));
         assertThat(p.deadLetters).singleElement().extracting(d -> d.reason).isEqualTo("not_json");
     }
 
@@ -114,27 +113,7 @@ class EventHubsMessageDeserializerTest {
         return out.get(0);
     }
 
-    private Parsed parse(RawMessage m) {
-        Parsed p = new Parsed();
-        parser.parse(m, p);
-        return p;
-    }
-
-    private static final class Parsed implements EnvelopeParser.Output {
-        final List<AuditRecord> records = new ArrayList<>();
-        final List<DeadLetter> deadLetters = new ArrayList<>();
-
-        @Override
-        public void record(AuditRecord record) {
-            records.add(record);
-        }
-
-        @Override
-        public void deadLetter(DeadLetter deadLetter) {
-            deadLetters.add(deadLetter);
-        }
-
-        @Override
-        public void ignored() {}
+    private ParseResult parse(RawMessage m) {
+        return ParseResult.of(parser, m);
     }
 }

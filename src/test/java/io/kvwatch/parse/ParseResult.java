@@ -7,18 +7,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Everything one message yields, collected for assertions. */
-final class ParseResult implements EnvelopeParser.Output {
-    final List<AuditRecord> records = new ArrayList<>();
-    final List<DeadLetter> deadLetters = new ArrayList<>();
-    int ignored;
+public final class ParseResult implements EnvelopeParser.Output {
+    public final List<AuditRecord> records = new ArrayList<>();
+    public final List<DeadLetter> deadLetters = new ArrayList<>();
+    public int ignored;
 
     static ParseResult of(String payload) {
         return of(new EnvelopeParser(4 << 20, 16 * 1024), payload, RawMessage.NO_TIMESTAMP);
     }
 
     static ParseResult of(EnvelopeParser parser, String payload, long ingestTimestamp) {
+        return of(parser, new RawMessage(payload, ingestTimestamp, "test"));
+    }
+
+    public static ParseResult of(EnvelopeParser parser, RawMessage message) {
         ParseResult result = new ParseResult();
-        parser.parse(new RawMessage(payload, ingestTimestamp, "test"), result);
+        parser.parse(message, result);
         return result;
     }
 
