@@ -166,8 +166,10 @@ public final class KeyVaultNewTermsJob {
         Configuration pipeline = new Configuration();
         // Every type crossing the network has a Flink serializer; a Kryo fallback would be a silent slowdown.
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
-        // Object reuse stays off: with it, ClusterFailoverAndRescaleIT (RocksDB, exactly-once Kafka sink, a crash and
-        // a restore) missed alerts. The chained copies it would save are cheap since AuditRecordSerializer.copy.
+        // Chained operators hand records on without a copy: every function here emits new objects or forwards its
+        // input after its last use of it, and none keeps an input across calls except the keyed ones (detector,
+        // suppressor), whose input comes off the network, where Flink always deserialises a new object.
+        pipeline.set(PipelineOptions.OBJECT_REUSE, true);
         // Locally, what 'flink run -s' does on a cluster: start from a savepoint. One that BootstrapHistory wrote
         // holds only the detector's state, so every other operator starts fresh and none of it goes unclaimed.
         config.getOptional(JobOptions.SAVEPOINT).ifPresent(path -> pipeline.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
