@@ -71,7 +71,8 @@ public final class BootstrapHistory {
         StateBootstrapTransformation<AuditRecord> history =
                 OperatorTransformation.bootstrapWith(KeyVaultNewTermsJob.counting(records, config))
                         .keyBy(new KeyVaultNewTermsJob.ByTerm(), TypeInformation.of(TermKey.class))
-                        .transform(new TermHistoryBootstrap(window));
+                        .transform(new TermHistoryBootstrap(
+                                window, config.getOptional(JobOptions.STATE_TTL).orElse(null)));
 
         // Savepoints are written in the canonical format, which every state backend restores: the job may run on
         // RocksDB. The heap backend needs no native library, and one long[] per term fits it easily.

@@ -108,7 +108,8 @@ public final class KeyVaultNewTermsJob {
 
         DataStream<Detection> detections =
                 counting.keyBy(new ByTerm())
-                        .process(new FirstSeenDetector(window, learningPeriod()))
+                        .process(new FirstSeenDetector(window, learningPeriod(),
+                                config.getOptional(JobOptions.STATE_TTL).orElse(null)))
                         .uid(FirstSeenDetector.UID).name("First seen in " + window.toDays() + " days");
 
         List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));

@@ -431,7 +431,7 @@ class BootstrapHistoryTest {
 
         @Override
         public void open(OpenContext openContext) {
-            episodes = getRuntimeContext().getState(FirstSeenDetector.episodesDescriptor(WINDOW));
+            episodes = getRuntimeContext().getState(FirstSeenDetector.episodesDescriptor(FirstSeenDetector.defaultStateTtl(WINDOW)));
         }
 
         @Override

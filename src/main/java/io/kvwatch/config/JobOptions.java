@@ -45,6 +45,13 @@ public final class JobOptions {
             key("history-window").durationType().defaultValue(KeyVaultRetrievalRule.HISTORY_WINDOW)
                     .withDescription("A term alerts when it was not seen within this span before.");
 
+    public static final ConfigOption<Duration> STATE_TTL =
+            key("state-ttl").durationType().noDefaultValue()
+                    .withDescription("Processing-time TTL of the detector's state, a backstop for terms whose event-time"
+                            + " cleanup cannot fire. Default: history-window + 1 day. Must exceed history-window. Raise"
+                            + " it above the window plus the longest outage and catch-up to ride through: a term"
+                            + " untouched for this long in processing time is forgotten and alerts again when read.");
+
     public static final ConfigOption<Boolean> REQUIRE_2XX =
             key("require-2xx").booleanType().defaultValue(false)
                     .withDescription("Count only requests Key Vault served (HTTP 2xx). Off by default, as in"

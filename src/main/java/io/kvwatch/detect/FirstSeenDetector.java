@@ -22,6 +22,7 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * Decides, per term (upn, properties.id), which sightings are new: those with no sighting of the same term in the
@@ -34,8 +35,10 @@ import org.apache.flink.util.Collector;
  * <p>State per term: the episodes of {@link TermHistory} and the alerts waiting for the watermark. Correctness comes
  * from the event times kept in state; an event-time timer drops the term once the watermark is a full window past
  * its last sighting. Flink's TTL runs on processing time, so it is only a backstop for terms whose timers cannot
- * fire (event time stalled), set a day longer than the window so that it can never forget a term the rule still
- * needs while the job keeps up with its input.
+ * fire (event time stalled), by default a day longer than the window. It forgets no term the rule still needs as
+ * long as the job stays less than that margin behind its input; after a longer outage a term untouched since before
+ * it can be forgotten early and alert again, which a larger {@code state-ttl} avoids at no cost in steady state
+ * (the timers, not the TTL, drop terms then).
  */
 public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord, Detection>
         implements CheckpointedFunction {
@@ -49,6 +52,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
     private final long window;
+    private final Duration stateTtl;
     /** Alerts for records earlier than the first record seen plus this are held back; -1 when off. */
     private final long learningPeriod;
 
@@ -71,30 +75,58 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
      *     the first record it sees: for a start with empty state and no bootstrap from history
      */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
+        this(historyWindow, learningPeriod, defaultStateTtl(historyWindow));
+    }
+
+    /** @param stateTtl the TTL backstop (see {@link #stateTtl}) */
+    public FirstSeenDetector(Duration historyWindow, Duration learningPeriod, Duration stateTtl) {
         this.window = historyWindow.toMillis();
         this.learningPeriod = learningPeriod == null ? -1 : learningPeriod.toMillis();
+        this.stateTtl = stateTtl(historyWindow, stateTtl);
+    }
+
+    /** The TTL backstop when none is configured: the window plus a day. */
+    public static Duration defaultStateTtl(Duration historyWindow) {
+        return historyWindow.plus(TTL_MARGIN);
+    }
+
+    /**
+     * The TTL to use: {@code configured}, or the default when null. A TTL not longer than the window would forget
+     * terms the rule still needs even while the job keeps up, so it is refused.
+     */
+    public static Duration stateTtl(Duration historyWindow, Duration configured) {
+        if (configured == null) {
+            return defaultStateTtl(historyWindow);
+        }
+        if (configured.compareTo(historyWindow) <= 0) {
+            throw new IllegalArgumentException("state-ttl (" + TimeUtils.formatWithHighestUnit(configured)
+                    + ") must be longer than history-window (" + TimeUtils.formatWithHighestUnit(historyWindow)
+                    + "): the state would be forgotten while the rule still needs it");
+        }
+        return configured;
     }
 
     /**
      * The term's episodes (see {@link TermHistory}). Anything that writes this state outside the job (the history
-     * bootstrap) must use this descriptor, TTL included, or a restore will refuse the state.
+     * bootstrap) must use this descriptor, with a TTL, or a restore will refuse the state; the TTL's length may
+     * differ.
      */
-    public static ValueStateDescriptor<long[]> episodesDescriptor(Duration historyWindow) {
+    public static ValueStateDescriptor<long[]> episodesDescriptor(Duration stateTtl) {
         ValueStateDescriptor<long[]> descriptor =
                 new ValueStateDescriptor<>("term-episodes", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
-        descriptor.enableTimeToLive(ttl(historyWindow));
+        descriptor.enableTimeToLive(ttl(stateTtl));
         return descriptor;
     }
 
-    static MapStateDescriptor<Long, Detection> pendingDescriptor(Duration historyWindow) {
+    static MapStateDescriptor<Long, Detection> pendingDescriptor(Duration stateTtl) {
         MapStateDescriptor<Long, Detection> descriptor =
                 new MapStateDescriptor<>("pending-alerts", Types.LONG, TypeInformation.of(Detection.class));
-        descriptor.enableTimeToLive(ttl(historyWindow));
+        descriptor.enableTimeToLive(ttl(stateTtl));
         return descriptor;
     }
 
-    private static StateTtlConfig ttl(Duration historyWindow) {
-        return StateTtlConfig.newBuilder(historyWindow.plus(TTL_MARGIN))
+    private static StateTtlConfig ttl(Duration stateTtl) {
+        return StateTtlConfig.newBuilder(stateTtl)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .build();
@@ -102,8 +134,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     @Override
     public void open(OpenContext openContext) {
-        episodes = getRuntimeContext().getState(episodesDescriptor(Duration.ofMillis(window)));
-        pending = getRuntimeContext().getMapState(pendingDescriptor(Duration.ofMillis(window)));
+        episodes = getRuntimeContext().getState(episodesDescriptor(stateTtl));
+        pending = getRuntimeContext().getMapState(pendingDescriptor(stateTtl));
 
         lateRecords = getRuntimeContext().getMetricGroup().counter("recordsLate");
         alerts = getRuntimeContext().getMetricGroup().counter("alerts");

@@ -20,18 +20,25 @@ public class TermHistoryBootstrap extends KeyedStateBootstrapFunction<TermKey, A
     private static final long serialVersionUID = 1L;
 
     private final long window;
+    private final Duration stateTtl;
 
     private transient ValueState<long[]> episodes;
 
     public TermHistoryBootstrap(Duration historyWindow) {
+        this(historyWindow, null);
+    }
+
+    /** @param stateTtl the job's {@code state-ttl}, null for its default */
+    public TermHistoryBootstrap(Duration historyWindow, Duration stateTtl) {
         this.window = historyWindow.toMillis();
+        this.stateTtl = FirstSeenDetector.stateTtl(historyWindow, stateTtl);
     }
 
     @Override
     public void open(OpenContext openContext) {
         // The detector's descriptor, TTL included: a restore refuses state whose serializer (TTL-wrapped or not)
         // differs from the one the detector asks for.
-        episodes = getRuntimeContext().getState(FirstSeenDetector.episodesDescriptor(Duration.ofMillis(window)));
+        episodes = getRuntimeContext().getState(FirstSeenDetector.episodesDescriptor(stateTtl));
     }
 
     @Override

@@ -229,6 +229,74 @@ class FirstSeenDetectorTest {
         assertThat(uninterrupted).as("alice and bob first, alice after 14 days, bob after 18").hasSize(4);
     }
 
+    /**
+     * The TTL backstop runs on processing time. An outage longer than its margin over the window (processing time
+     * passes, event time does not) forgets a term the rule still needs: the next read alerts as new. A longer
+     * state-ttl rides the outage through.
+     */
+    @Test
+    void anOutageLongerThanTheTtlMarginForgetsATermUnlessStateTtlCoversIt() throws Exception {
+        assertThat(readAfterOutage(null, 16 * DAY)).as("default TTL (window + 1 day), 16-day outage: forgotten")
+                .containsExactly(T0, T0 + DAY);
+        assertThat(readAfterOutage(null, 14 * DAY)).as("default TTL, 14-day outage: still known")
+                .containsExactly(T0);
+        assertThat(readAfterOutage(Duration.ofDays(30), 16 * DAY)).as("state-ttl 30 days, 16-day outage: known")
+                .containsExactly(T0);
+    }
+
+    /** Alert times: a read at T0, then, after {@code outage} of processing time, a read of it a day later. */
+    private static List<Long> readAfterOutage(Duration stateTtl, long outage) throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = withStateTtl(stateTtl)) {
+            h.open();
+            h.setStateTtlProcessingTime(0);
+            h.processElement(Records.read(ALICE, SECRET, T0), T0);
+            h.processWatermark(T0);
+            h.setStateTtlProcessingTime(outage);
+            h.processElement(Records.read(ALICE, SECRET, T0 + DAY), T0 + DAY);
+            h.processWatermark(T0 + DAY);
+            return h.extractOutputValues().stream().map(d -> d.record.ruleTime).toList();
+        }
+    }
+
+    @Test
+    void aSnapshotRestoresUnderAnotherStateTtl() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = withStateTtl(null)) {
+            h.open();
+            h.processElement(Records.read(ALICE, SECRET, T0), T0);
+            h.processWatermark(T0);
+            snapshot = h.snapshot(1L, T0);
+        }
+        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h =
+                withStateTtl(Duration.ofDays(21))) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(Records.read(ALICE, SECRET, T0 + DAY), T0 + DAY);
+            h.processElement(Records.read(BOB, SECRET, T0 + DAY), T0 + DAY);
+            h.processWatermark(T0 + DAY);
+            assertThat(h.extractOutputValues()).as("after the restore: the known term stays quiet, a new one alerts")
+                    .extracting(d -> d.record.upn).containsExactly(BOB);
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> withStateTtl(
+            Duration stateTtl) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), null, stateTtl)),
+                r -> new TermKey(r.termHi, r.termLo),
+                TypeInformation.of(TermKey.class));
+    }
+
+    @Test
+    void aStateTtlNotLongerThanTheWindowIsRefused() {
+        assertThat(FirstSeenDetector.stateTtl(Duration.ofDays(14), null)).isEqualTo(Duration.ofDays(15));
+        assertThat(FirstSeenDetector.stateTtl(Duration.ofDays(14), Duration.ofDays(21))).isEqualTo(Duration.ofDays(21));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> new FirstSeenDetector(Duration.ofDays(14), null, Duration.ofDays(14)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("state-ttl (14 d) must be longer than history-window (14 d)");
+    }
+
     private List<Long> runScript(Integer restoreAfterStep) throws Exception {
         long[][] steps = {
             {0, T0}, {1, T0 + 10 * SECOND}, {-1, T0 + 5 * SECOND}, {0, T0 + 20 * SECOND},
