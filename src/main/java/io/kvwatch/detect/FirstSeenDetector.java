@@ -13,7 +13,6 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
@@ -113,7 +112,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
      */
     public static ValueStateDescriptor<long[]> episodesDescriptor(Duration stateTtl) {
         ValueStateDescriptor<long[]> descriptor =
-                new ValueStateDescriptor<>("term-episodes", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+                new ValueStateDescriptor<>("term-episodes", EpisodesSerializer.INSTANCE);
         descriptor.enableTimeToLive(ttl(stateTtl));
         return descriptor;
     }
