@@ -7,7 +7,6 @@ import static io.kvwatch.parse.JsonFields.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.AuditRecord;
 import java.time.Instant;
-import java.util.Locale;
 
 /** Reads a record in the raw Azure Monitor resource-log shape, as Azure Monitor writes it to an Event Hub. */
 final class AzureRecordReader {
@@ -30,7 +29,23 @@ final class AzureRecordReader {
     static boolean isKeyVaultAudit(String category, String resourceId) {
         return "AuditEvent".equalsIgnoreCase(category)
                 && resourceId != null
-                && resourceId.toUpperCase(Locale.ROOT).contains(VAULTS_SEGMENT);
+                && vaultsSegment(resourceId) >= 0;
+    }
+
+    /**
+     * Where {@code /providers/Microsoft.KeyVault/vaults/} starts in the resource id, in any case; -1 if nowhere.
+     * Compared in place, char by char: an upper-cased copy can be longer than the original (German ß becomes SS),
+     * so an index found in it would point elsewhere in the original.
+     */
+    static int vaultsSegment(String resourceId) {
+        int last = resourceId.length() - VAULTS_SEGMENT.length();
+        for (int i = 0; i <= last; i++) {
+            if (resourceId.charAt(i) == '/'
+                    && resourceId.regionMatches(true, i, VAULTS_SEGMENT, 0, VAULTS_SEGMENT.length())) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     // The fields are read (and their types checked) in this order: the first wrong one names the dead letter.
@@ -80,7 +95,7 @@ final class AzureRecordReader {
         if (resourceId == null) {
             return null;
         }
-        int at = resourceId.toUpperCase(Locale.ROOT).indexOf(VAULTS_SEGMENT);
+        int at = vaultsSegment(resourceId);
         if (at < 0) {
             return null;
         }

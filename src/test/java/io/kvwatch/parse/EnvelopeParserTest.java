@@ -146,6 +146,21 @@ class EnvelopeParserTest {
         assertThat(r.records.get(0).vaultName).isEqualTo("kv-one");
     }
 
+    /** An upper-cased ß is two letters: an index found in an upper-cased copy would cut the name short. */
+    @Test
+    void vaultNameIsRightWhateverCharactersComeBeforeIt() {
+        assertThat(AzureRecordReader.vaultName(
+                        "/SUBSCRIPTIONS/1/RESOURCEGROUPS/STRAßE-ßß/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-ONE"))
+                .isEqualTo("KV-ONE");
+        assertThat(AzureRecordReader.vaultName("/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+                + "/secrets/s")).as("a deeper id").isEqualTo("kv");
+        assertThat(AzureRecordReader.vaultName("/subscriptions/1/providers/Microsoft.Web/sites/x")).isNull();
+        assertThat(AzureRecordReader.vaultName("/providers/Microsoft.KeyVault/vaults/")).isEmpty();
+        ParseResult r = ParseResult.of(GOOD.replace("/RESOURCEGROUPS/", "/RESOURCEGROUPS/STRAßE-"));
+        assertThat(r.records).as("a record whose resource group has an ß").hasSize(1);
+        assertThat(r.records.get(0).vaultName).isEqualTo("KV-ONE");
+    }
+
     @Test
     void originIdentifiesTheRecordInsideItsMessage() {
         ParseResult r = ParseResult.of("{\"records\":[" + GOOD + "," + GOOD + "]}");
