@@ -24,51 +24,54 @@ final class Baselines {
         }
     }
 
-    static Rate plainLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
-        PlainLoopBaseline preloaded = new PlainLoopBaseline((int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms()));
-        for (long e = 0; e < w.preloadEnvelopes(); e++) {
-            preloaded.message(w.preloadEnvelope(e));
-        }
-        List<Rate> rates = new ArrayList<>();
-        for (int i = 0; i < runs; i++) {
-            PlainLoopBaseline loop = new PlainLoopBaseline(preloaded);
-            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
-            for (int k = 0; k < timedFrom; k++) {
-                loop.message(m.messages()[k]);
-            }
-            long before = loop.records;
-            long start = System.nanoTime();
-            long cpu = Machine.processCpuNanos();
-            for (int k = timedFrom; k < m.messages().length; k++) {
-                loop.message(m.messages()[k]);
-            }
-            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
-            BenchMain.log("plain loop: " + rate + ", " + loop.alerts + " alerts");
-            rates.add(rate);
-        }
-        return new Rate(BenchMain.median(rates, Rate::perSecond), BenchMain.median(rates, Rate::perCpuSecond));
+    /** One of the loops, as the timing needs it. */
+    interface Loop {
+        void message(String text) throws Exception;
+
+        long records();
+
+        long alerts();
     }
 
-    static Rate jobCodeLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) {
-        JobCodeLoop preloaded = new JobCodeLoop((int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms()));
+    static Rate plainLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
+        PlainLoopBaseline preloaded = preload(new PlainLoopBaseline(capacity(w, m)), w);
+        return median("plain loop", () -> new PlainLoopBaseline(preloaded), m, runs);
+    }
+
+    static Rate jobCodeLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
+        JobCodeLoop preloaded = preload(new JobCodeLoop(capacity(w, m)), w);
+        return median("job code loop", () -> new JobCodeLoop(preloaded), m, runs);
+    }
+
+    private static int capacity(BenchWorkload w, BenchWorkload.Measured m) {
+        return (int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms());
+    }
+
+    private static <L extends Loop> L preload(L loop, BenchWorkload w) throws Exception {
         for (long e = 0; e < w.preloadEnvelopes(); e++) {
-            preloaded.message(w.preloadEnvelope(e));
+            loop.message(w.preloadEnvelope(e));
         }
+        return loop;
+    }
+
+    /** Times the measured messages on {@code runs} fresh copies of the preloaded loop; the median rate. */
+    private static Rate median(String name, java.util.function.Supplier<Loop> fresh, BenchWorkload.Measured m,
+            int runs) throws Exception {
         List<Rate> rates = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
-            JobCodeLoop loop = new JobCodeLoop(preloaded);
+            Loop loop = fresh.get();
             int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
             for (int k = 0; k < timedFrom; k++) {
                 loop.message(m.messages()[k]);
             }
-            long before = loop.records;
+            long before = loop.records();
             long start = System.nanoTime();
             long cpu = Machine.processCpuNanos();
             for (int k = timedFrom; k < m.messages().length; k++) {
                 loop.message(m.messages()[k]);
             }
-            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
-            BenchMain.log("job code loop: " + rate + ", " + loop.alerts + " alerts");
+            Rate rate = new Rate(loop.records() - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            BenchMain.log(name + ": " + rate + ", " + loop.alerts() + " alerts");
             rates.add(rate);
         }
         return new Rate(BenchMain.median(rates, Rate::perSecond), BenchMain.median(rates, Rate::perCpuSecond));

@@ -1,5 +1,6 @@
 package io.kvwatch.bench;
 
+import io.kvwatch.testing.Zipf;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -113,9 +114,9 @@ public final class BenchWorkload {
                     sb.append(',');
                 }
                 long time = MEASURE_START_MS + made * 2 - random.nextInt(5_000);
-                int u = userDist.sample(random) - 1;
+                int u = userDist.sample(random.nextDouble()) - 1;
                 if (random.nextDouble() < NOISE_SHARE) {
-                    appendNoise(sb, time, u, objectDist.sample(random) - 1, random.nextInt(5), made);
+                    appendNoise(sb, time, u, objectDist.sample(random.nextDouble()) - 1, random.nextInt(5), made);
                     continue;
                 }
                 int o;
@@ -123,7 +124,7 @@ public final class BenchWorkload {
                     o = nextNewObject++;
                     fresh++;
                 } else {
-                    o = objectDist.sample(random) - 1;
+                    o = objectDist.sample(random.nextDouble()) - 1;
                 }
                 counting++;
                 int status = random.nextInt(25) == 0 ? 403 : 200;
@@ -271,37 +272,5 @@ public final class BenchWorkload {
 
     private static String uuid(long seq) {
         return new java.util.UUID(0x2f3e0c1179b44a5eL ^ (seq * 0x9e3779b97f4a7c15L), 0x8d1d5c7e1b2a9f60L + seq).toString();
-    }
-
-    /** Zipf over 1..n by inverse transform on the cumulative weights. */
-    static final class Zipf {
-        private final double[] cumulative;
-
-        Zipf(int n, double exponent) {
-            cumulative = new double[n];
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += 1.0 / Math.pow(i + 1, exponent);
-                cumulative[i] = sum;
-            }
-            for (int i = 0; i < n; i++) {
-                cumulative[i] /= sum;
-            }
-        }
-
-        int sample(SplittableRandom random) {
-            double u = random.nextDouble();
-            int lo = 0;
-            int hi = cumulative.length - 1;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (cumulative[mid] < u) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo + 1;
-        }
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  * single-threaded loop with a {@link HashMap} for state: what the job would cost without Flink. Set beside the job's
  * throughput it shows how much Flink itself (serialisation, the network stack, the state backend, timers) costs.
  */
-final class JobCodeLoop implements EnvelopeParser.Output {
+final class JobCodeLoop implements EnvelopeParser.Output, Baselines.Loop {
 
     private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
 
@@ -26,6 +26,16 @@ final class JobCodeLoop implements EnvelopeParser.Output {
     long records;
     long alerts;
 
+    @Override
+    public long records() {
+        return records;
+    }
+
+    @Override
+    public long alerts() {
+        return alerts;
+    }
+
     JobCodeLoop(int expectedTerms) {
         episodes = new HashMap<>((int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16));
     }
@@ -34,7 +44,8 @@ final class JobCodeLoop implements EnvelopeParser.Output {
         episodes = new HashMap<>(from.episodes);
     }
 
-    void message(String text) {
+    @Override
+    public void message(String text) {
         parser.parse(new RawMessage(text, RawMessage.NO_TIMESTAMP, "bench"), this);
     }
 

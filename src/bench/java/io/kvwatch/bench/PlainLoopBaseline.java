@@ -14,7 +14,7 @@ import java.util.Map;
  * last-seen times keyed by the readable term. No Flink, no serialisation, no state backend, no watermarks, no
  * out-of-order handling, no dead letters: the practical ceiling for the work itself.
  */
-final class PlainLoopBaseline {
+final class PlainLoopBaseline implements Baselines.Loop {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
@@ -24,6 +24,16 @@ final class PlainLoopBaseline {
     long records;
     long alerts;
 
+    @Override
+    public long records() {
+        return records;
+    }
+
+    @Override
+    public long alerts() {
+        return alerts;
+    }
+
     PlainLoopBaseline(int expectedTerms) {
         lastSeen = new HashMap<>((int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16));
     }
@@ -32,7 +42,8 @@ final class PlainLoopBaseline {
         lastSeen = new HashMap<>(from.lastSeen);
     }
 
-    void message(String text) throws Exception {
+    @Override
+    public void message(String text) throws Exception {
         JsonNode root = MAPPER.readTree(text);
         JsonNode list = root.get("records");
         if (list == null) {

@@ -93,8 +93,8 @@ public final class AuditStreamGenerator {
         int total = p.readsPerDay * p.days;
         for (int i = 0; i < total; i++) {
             long t = startMs + (long) (random.nextDouble() * spanMs);
-            String upn = user(userDist.sample(random));
-            String id = object(objectDist.sample(random));
+            String upn = user(userDist.sample(random.nextDouble()));
+            String id = object(objectDist.sample(random.nextDouble()));
             events.add(qualifying(t, upn, id, random.nextInt(10) == 0));
             if (random.nextDouble() < p.noiseShare) {
                 events.add(new Timed(t + random.nextInt(5000), noise(t, upn, id), null));
@@ -286,38 +286,6 @@ public final class AuditStreamGenerator {
     private static String vaultOf(String id) {
         String host = id.substring("https://".length(), id.indexOf('.'));
         return host;
-    }
-
-    /** Zipf over 1..n by inverse transform on the precomputed cumulative weights. */
-    static final class Zipf {
-        private final double[] cumulative;
-
-        Zipf(int n, double exponent) {
-            cumulative = new double[n];
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += 1.0 / Math.pow(i + 1, exponent);
-                cumulative[i] = sum;
-            }
-            for (int i = 0; i < n; i++) {
-                cumulative[i] /= sum;
-            }
-        }
-
-        int sample(Random random) {
-            double u = random.nextDouble();
-            int lo = 0;
-            int hi = cumulative.length - 1;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (cumulative[mid] < u) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo + 1;
-        }
     }
 
     /** Writes the bundled sample: {@code mvn -q test-compile exec:exec ...} is not needed; run from an IDE or jshell. */
