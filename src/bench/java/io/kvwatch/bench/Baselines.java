@@ -24,13 +24,17 @@ final class Baselines {
         }
     }
 
-    /** One of the loops, as the timing needs it. */
-    interface Loop {
-        void message(String text) throws Exception;
+    /** One of the loops: it reads messages and counts the records it took and the alerts it raised. */
+    abstract static class Loop {
+        long records;
+        long alerts;
 
-        long records();
+        abstract void message(String text) throws Exception;
 
-        long alerts();
+        /** A HashMap capacity for this many terms without rehashing. */
+        static int mapCapacity(int expectedTerms) {
+            return (int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16);
+        }
     }
 
     static Rate plainLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
@@ -64,14 +68,14 @@ final class Baselines {
             for (int k = 0; k < timedFrom; k++) {
                 loop.message(m.messages()[k]);
             }
-            long before = loop.records();
+            long before = loop.records;
             long start = System.nanoTime();
             long cpu = Machine.processCpuNanos();
             for (int k = timedFrom; k < m.messages().length; k++) {
                 loop.message(m.messages()[k]);
             }
-            Rate rate = new Rate(loop.records() - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
-            BenchMain.log(name + ": " + rate + ", " + loop.alerts() + " alerts");
+            Rate rate = new Rate(loop.records - before, System.nanoTime() - start, Machine.processCpuNanos() - cpu);
+            BenchMain.log(name + ": " + rate + ", " + loop.alerts + " alerts");
             rates.add(rate);
         }
         return new Rate(BenchMain.median(rates, Rate::perSecond), BenchMain.median(rates, Rate::perCpuSecond));

@@ -16,28 +16,16 @@ import java.util.Map;
  * single-threaded loop with a {@link HashMap} for state: what the job would cost without Flink. Set beside the job's
  * throughput it shows how much Flink itself (serialisation, the network stack, the state backend, timers) costs.
  */
-final class JobCodeLoop implements EnvelopeParser.Output, Baselines.Loop {
+final class JobCodeLoop extends Baselines.Loop implements EnvelopeParser.Output {
 
     private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
 
     private final EnvelopeParser parser = new EnvelopeParser(4 << 20, 16384);
     private final RetrievalFilter filter = new RetrievalFilter(false);
     final Map<TermKey, long[]> episodes;
-    long records;
-    long alerts;
-
-    @Override
-    public long records() {
-        return records;
-    }
-
-    @Override
-    public long alerts() {
-        return alerts;
-    }
 
     JobCodeLoop(int expectedTerms) {
-        episodes = new HashMap<>((int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16));
+        episodes = new HashMap<>(mapCapacity(expectedTerms));
     }
 
     JobCodeLoop(JobCodeLoop from) {
@@ -45,7 +33,7 @@ final class JobCodeLoop implements EnvelopeParser.Output, Baselines.Loop {
     }
 
     @Override
-    public void message(String text) {
+    void message(String text) {
         parser.parse(new RawMessage(text, RawMessage.NO_TIMESTAMP, "bench"), this);
     }
 

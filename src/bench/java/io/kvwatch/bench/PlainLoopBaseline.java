@@ -14,28 +14,16 @@ import java.util.Map;
  * last-seen times keyed by the readable term. No Flink, no serialisation, no state backend, no watermarks, no
  * out-of-order handling, no dead letters: the practical ceiling for the work itself.
  */
-final class PlainLoopBaseline implements Baselines.Loop {
+final class PlainLoopBaseline extends Baselines.Loop {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
     private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
 
     final Map<String, Long> lastSeen;
-    long records;
-    long alerts;
-
-    @Override
-    public long records() {
-        return records;
-    }
-
-    @Override
-    public long alerts() {
-        return alerts;
-    }
 
     PlainLoopBaseline(int expectedTerms) {
-        lastSeen = new HashMap<>((int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16));
+        lastSeen = new HashMap<>(mapCapacity(expectedTerms));
     }
 
     PlainLoopBaseline(PlainLoopBaseline from) {
@@ -43,7 +31,7 @@ final class PlainLoopBaseline implements Baselines.Loop {
     }
 
     @Override
-    public void message(String text) throws Exception {
+    void message(String text) throws Exception {
         JsonNode root = MAPPER.readTree(text);
         JsonNode list = root.get("records");
         if (list == null) {
