@@ -200,8 +200,8 @@ class KafkaPipelineIT {
             "--parallelism", "2"});
         Duration jobTime = Duration.ofNanos(System.nanoTime() - start);
 
-        return new BoundedRun(stream, topics.readAll(alerts, "read_committed"),
-                topics.readAll(deadLetters, "read_committed"), alerts, jobTime);
+        return new BoundedRun(stream, topics.readAllCommitted(alerts),
+                topics.readAllCommitted(deadLetters), alerts, jobTime);
     }
 
     // ---- 2. exactly-once: stop mid-stream, restart from the last checkpoint, every alert once

@@ -52,7 +52,7 @@ class ExactlyOnceRecoveryCommitIT {
         crashed.flush(); // the writer at the checkpoint barrier; the checkpoint's committable keeps id and epoch
         long producerId = crashed.getProducerId();
         short epoch = crashed.getEpoch();
-        assertThat(readCommitted(topic)).as("nothing readable before the commit").isEmpty();
+        assertThat(readableNow(topic)).as("nothing readable before the commit").isEmpty();
 
         // The TaskManager is gone; the restored committer finishes the transaction from the checkpoint's committable.
         try (FlinkKafkaInternalProducer<byte[], byte[]> restored =
@@ -112,21 +112,26 @@ class ExactlyOnceRecoveryCommitIT {
         return p;
     }
 
-    /** Everything a read_committed consumer gets from the topic's one partition, up to its last stable offset. */
+    /**
+     * Everything a read_committed consumer gets from the topic's one partition, read until it has passed the log's
+     * end, commit marker included: a commit returns before the broker has written its markers, and until then the
+     * last stable offset, up to which read_committed may read, still lies before the transaction.
+     */
     private static List<String> readCommitted(String topic) {
-        Properties p = KAFKA.clientProperties();
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        TopicPartition partition = new TopicPartition(topic, 0);
+        long logEnd;
+        try (KafkaConsumer<String, String> uncommitted = consumer("read_uncommitted")) {
+            logEnd = uncommitted.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
+        }
         List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer =
-                new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = consumer("read_committed")) {
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (consumer.position(partition) < end) {
+            while (consumer.position(partition) < logEnd) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("read_committed did not reach offset " + end + " of " + topic);
+                    throw new AssertionError("read_committed stopped at offset " + consumer.position(partition)
+                            + " of " + topic + ", before the log end " + logEnd + ": a transaction is still open");
                 }
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     values.add(r.value());
@@ -134,5 +139,28 @@ class ExactlyOnceRecoveryCommitIT {
             }
         }
         return values;
+    }
+
+    /** What a read_committed consumer can read right now: up to the last stable offset. */
+    private static List<String> readableNow(String topic) {
+        TopicPartition partition = new TopicPartition(topic, 0);
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = consumer("read_committed")) {
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long stable = consumer.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
+            while (consumer.position(partition) < stable) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    values.add(r.value());
+                }
+            }
+        }
+        return values;
+    }
+
+    private static KafkaConsumer<String, String> consumer(String isolation) {
+        Properties p = KAFKA.clientProperties();
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 }

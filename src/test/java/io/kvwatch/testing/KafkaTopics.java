@@ -57,6 +57,19 @@ public final class KafkaTopics {
 
     /** Every record of the topic visible at the given isolation level, from the beginning to the end offsets now. */
     public List<ConsumerRecord<String, String>> readAll(String topic, String isolationLevel) {
+        return read(topic, isolationLevel, false);
+    }
+
+    /**
+     * Every committed record of a topic no transaction is open on any more: read_committed up to the log end. A
+     * commit returns before the broker has written its markers, so right after it the last stable offset (where
+     * {@link #readAll} stops with read_committed) can still lie before the committed records.
+     */
+    public List<ConsumerRecord<String, String>> readAllCommitted(String topic) {
+        return read(topic, "read_committed", true);
+    }
+
+    private List<ConsumerRecord<String, String>> read(String topic, String isolationLevel, boolean toLogEnd) {
         Properties p = new Properties();
         p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.setProperty(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -69,7 +82,7 @@ public final class KafkaTopics {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             // For read_committed these are the last stable offsets: nothing beyond them is returned.
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, TIMEOUT);
+            Map<TopicPartition, Long> end = toLogEnd ? logEnd(partitions) : consumer.endOffsets(partitions, TIMEOUT);
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!end.entrySet().stream().allMatch(e -> consumer.position(e.getKey(), TIMEOUT) >= e.getValue())) {
@@ -79,6 +92,16 @@ public final class KafkaTopics {
                 consumer.poll(Duration.ofMillis(100)).forEach(records::add);
             }
             return records;
+        }
+    }
+
+    private Map<TopicPartition, Long> logEnd(List<TopicPartition> partitions) {
+        Properties p = new Properties();
+        p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            return consumer.endOffsets(partitions, TIMEOUT);
         }
     }
 
