@@ -169,6 +169,7 @@ class DeployFilesTest {
         assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
         assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
         assertThat(config.get(JobOptions.OUT_OF_ORDERNESS)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.get(JobOptions.STATE_TTL)).isEqualTo(Duration.ofDays(15));
         assertThat(config.eventHubsConnectionString()).isPresent();
     }
 
