@@ -74,10 +74,10 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
      *     the first record it sees: for a start with empty state and no bootstrap from history
      */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
-        this(historyWindow, learningPeriod, defaultStateTtl(historyWindow));
+        this(historyWindow, learningPeriod, null);
     }
 
-    /** @param stateTtl the TTL backstop (see {@link #stateTtl}) */
+    /** @param stateTtl the TTL backstop, null for the default (see {@link #stateTtl}) */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod, Duration stateTtl) {
         this.window = historyWindow.toMillis();
         this.learningPeriod = learningPeriod == null ? -1 : learningPeriod.toMillis();

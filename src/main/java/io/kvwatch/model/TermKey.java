@@ -1,9 +1,9 @@
 package io.kvwatch.model;
 
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.api.common.typeinfo.TypeInfo;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * The key of the keyed stream: a 128-bit digest of the term (upn, properties.id).

@@ -56,7 +56,7 @@ final class AzureRecordReader {
         }
         AuditRecord r = new AuditRecord();
         r.originalTime = time.toString();
-        r.ruleTime = ingestTimestamp != io.kvwatch.model.RawMessage.NO_TIMESTAMP ? ingestTimestamp : time.toEpochMilli();
+        r.ruleTime = Timestamps.ruleTime(ingestTimestamp, time.toEpochMilli());
 
         r.operation = text(record, "operationName", "operationName");
         String resultType = text(record, "resultType", "resultType");

@@ -7,7 +7,6 @@ import static io.kvwatch.parse.JsonFields.httpStatus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.RawMessage;
 import java.time.Instant;
 
 /**
@@ -44,8 +43,7 @@ final class EcsDocumentReader {
         AuditRecord r = new AuditRecord();
         r.shape = "ecs";
         r.originalTime = (timestamp != null ? timestamp : ingested).toString();
-        r.ruleTime = ingested != null ? ingested.toEpochMilli()
-                : ingestTimestamp != RawMessage.NO_TIMESTAMP ? ingestTimestamp : timestamp.toEpochMilli();
+        r.ruleTime = ingested != null ? ingested.toEpochMilli() : Timestamps.ruleTime(ingestTimestamp, timestamp.toEpochMilli());
 
         String action = asText(find(doc, "event.action"), "event.action");
         r.operation = action != null ? action : asText(find(doc, "azure.platformlogs.operation_name"), "azure.platformlogs.operation_name");

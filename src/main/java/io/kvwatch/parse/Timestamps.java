@@ -14,6 +14,14 @@ final class Timestamps {
     private Timestamps() {}
 
     /**
+     * The rule's clock for a record: the ingest timestamp its transport gave (the Event Hubs enqueued time), or the
+     * record's own time where there is none (files).
+     */
+    static long ruleTime(long ingestTimestamp, long recordTimeMillis) {
+        return ingestTimestamp != RawMessage.NO_TIMESTAMP ? ingestTimestamp : recordTimeMillis;
+    }
+
+    /**
      * Parses an ISO-8601 instant with a zone designator ({@code Z} or an offset) and up to nine fractional digits:
      * Azure writes seven. A number is taken as epoch milliseconds. Returns null for a missing value.
      */
@@ -66,13 +74,13 @@ final class Timestamps {
         }
         if (epochSecond != Long.MIN_VALUE) {
             r.originalTime = text.substring(0, 19) + fractionAsInstantPrintsIt(nanos) + "Z";
-            r.ruleTime = ingestTimestamp != RawMessage.NO_TIMESTAMP ? ingestTimestamp : epochSecond * 1000 + nanos / 1_000_000;
+            r.ruleTime = ruleTime(ingestTimestamp, epochSecond * 1000 + nanos / 1_000_000);
             return true;
         }
         try {
             Instant time = Instant.parse(text);
             r.originalTime = time.toString();
-            r.ruleTime = ingestTimestamp != RawMessage.NO_TIMESTAMP ? ingestTimestamp : time.toEpochMilli();
+            r.ruleTime = ruleTime(ingestTimestamp, time.toEpochMilli());
             return true;
         } catch (DateTimeParseException e) {
             return false;
