@@ -10,15 +10,16 @@ import io.kvwatch.config.JobConfig;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
+import io.kvwatch.parse.ParseResult;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.AuditStreamGenerator.Read;
 import io.kvwatch.testing.CollectingOutputs;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.NewTermsOracle;
 import io.kvwatch.testing.Records;
 import java.io.IOException;
@@ -38,13 +39,11 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.state.api.SavepointReader;
 import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
@@ -74,8 +73,8 @@ import org.rocksdb.InfoLogLevel;
 class BootstrapHistoryTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    // Fails a job at its first failure (a failed restore fails the test instead of looping), on loopback only.
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(2));
 
     static final Duration WINDOW = Duration.ofDays(14);
     static final Instant START = Instant.parse("2026-09-01T00:00:00Z");
@@ -115,9 +114,9 @@ class BootstrapHistoryTest {
 
     @Test
     void weekThreeFromTheSavepointAlertsExactlyAsOneRunOverAllThreeWeeks() throws Exception {
-        List<Alerted> whole = alerted(runJob(allWeeks, Map.of("parallelism", "2"), watermarksAtTheEndOnly())).stream()
+        List<Alerted> whole = alerted(CollectingOutputs.runJob(allWeeks, Map.of("parallelism", "2"), watermarksAtTheEndOnly())).stream()
                 .filter(a -> a.time() >= WEEK_3).toList();
-        List<Alerted> restored = alerted(runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()),
+        List<Alerted> restored = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()),
                 watermarksAtTheEndOnly()));
 
         assertThat(restored).as("the job from the bootstrap alerts in week 3 exactly as the uninterrupted run, naming"
@@ -140,7 +139,7 @@ class BootstrapHistoryTest {
         flink.set(RocksDBConfigurableOptions.LOG_DIR, logs.toString());
         flink.set(RocksDBConfigurableOptions.LOG_LEVEL, InfoLogLevel.INFO_LEVEL);
 
-        List<Alerted> restored = alerted(runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()), flink));
+        List<Alerted> restored = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()), flink));
 
         if (backend.equals("rocksdb")) {
             assertThat(logs).as("the detector ran on RocksDB").isNotEmptyDirectory();
@@ -158,7 +157,7 @@ class BootstrapHistoryTest {
 
     @Test
     void withoutTheBootstrapWeekThreeAloneAlertsOnEveryTermAgain() throws Exception {
-        List<Read> fresh = alerted(runJob(week3, Map.of("parallelism", "2"), null)).stream().map(Alerted::read).toList();
+        List<Read> fresh = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2"), null)).stream().map(Alerted::read).toList();
         List<Read> expected = oracleAlertsInWeek3().stream().map(Alerted::read).toList();
 
         assertThat(fresh.size()).as("an empty detector alerts on far more than one that knows the history")
@@ -238,7 +237,7 @@ class BootstrapHistoryTest {
 
     @Test
     void jobWithAnotherMaxParallelismRefusesTheSavepoint() {
-        assertThatThrownBy(() -> runJob(week3,
+        assertThatThrownBy(() -> CollectingOutputs.runJob(week3,
                         Map.of("parallelism", "2", "max-parallelism", "128", "savepoint", savepoint.toString()), null))
                 .as("key groups are fixed by the savepoint")
                 .hasStackTraceContaining("Max parallelism mismatch");
@@ -318,20 +317,6 @@ class BootstrapHistoryTest {
         return harness;
     }
 
-    private static CollectingOutputs runJob(Path input, Map<String, String> settings, Configuration flink) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        Configuration failFast = new Configuration();
-        failFast.set(RestartStrategyOptions.RESTART_STRATEGY, "none"); // a failed restore fails the test, not loops
-        env.configure(failFast);
-        if (flink != null) {
-            env.configure(flink);
-        }
-        CollectingOutputs outputs = new CollectingOutputs();
-        new KeyVaultNewTermsJob(JobConfig.of(settings), FileInput.of(input.toString()), outputs).build(env);
-        env.execute();
-        return outputs;
-    }
-
     /** Runs of sightings whose gaps are within the window, as first and last time: what the detector keeps. */
     private static long[] episodesOf(List<Long> times) {
         List<Long> sorted = times.stream().sorted().toList();
@@ -396,22 +381,12 @@ class BootstrapHistoryTest {
 
     /** The rule time the job gives a record, or null when it gives it none (not a Key Vault record, no time). */
     private static Long ruleTime(JsonNode record) {
-        EnvelopeParser parser = new EnvelopeParser(Integer.MAX_VALUE, 100);
-        Long[] time = {null};
-        parser.parse(new RawMessage(record.toString(), RawMessage.NO_TIMESTAMP, "split"), new EnvelopeParser.Output() {
-            @Override
-            public void record(AuditRecord r) {
-                time[0] = r.ruleTime;
-            }
-
-            @Override
-            public void deadLetter(DeadLetter d) {}
-
-            @Override
-            public void ignored() {}
-        });
-        return time[0];
+        List<AuditRecord> records = ParseResult.of(PARSER,
+                new RawMessage(record.toString(), RawMessage.NO_TIMESTAMP, "split")).records;
+        return records.isEmpty() ? null : records.get(records.size() - 1).ruleTime;
     }
+
+    private static final EnvelopeParser PARSER = new EnvelopeParser(Integer.MAX_VALUE, 100);
 
     /** One term as the savepoint holds it. */
     public static class TermState {

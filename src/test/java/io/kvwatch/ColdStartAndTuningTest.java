@@ -3,8 +3,6 @@ package io.kvwatch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.kvwatch.config.JobConfig;
-import io.kvwatch.io.FileInput;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.AuditStreamGenerator.Read;
@@ -14,14 +12,11 @@ import io.kvwatch.testing.NewTermsOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,10 +117,6 @@ class ColdStartAndTuningTest {
     }
 
     private static CollectingOutputs run(Map<String, String> settings) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        CollectingOutputs outputs = new CollectingOutputs();
-        new KeyVaultNewTermsJob(JobConfig.of(settings), FileInput.of(input.toString()), outputs).build(env);
-        env.execute();
-        return outputs;
+        return CollectingOutputs.runJob(input, settings, null);
     }
 }

@@ -97,11 +97,7 @@ class KeyVaultNewTermsJobTest {
     }
 
     private static CollectingOutputs run(Path input, Map<String, String> settings) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        CollectingOutputs outputs = new CollectingOutputs();
-        new KeyVaultNewTermsJob(JobConfig.of(settings), FileInput.of(input.toString()), outputs).build(env);
-        env.execute();
-        return outputs;
+        return CollectingOutputs.runJob(input, settings, null);
     }
 
     private static int countDistinctTerms(AuditStreamGenerator.Stream stream) {

@@ -218,7 +218,7 @@ class ClusterFailoverAndRescaleIT {
             // every interface, and tests bind nothing but loopback.
             if (!key.startsWith("execution.checkpointing.dir") && !key.startsWith("execution.checkpointing.savepoint-dir")
                     && !key.startsWith("metrics.reporter")) {
-                builder.config(key, String.valueOf(value));
+                builder.config(key, value);
             }
         });
         return builder

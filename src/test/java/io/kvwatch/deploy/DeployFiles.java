@@ -63,13 +63,13 @@ final class DeployFiles {
     }
 
     /** A Flink-style YAML file as flat keys: nested maps are joined with '.', as Flink itself reads them. */
-    static Map<String, Object> readFlat(Path file) throws IOException {
-        Map<String, Object> flat = new LinkedHashMap<>();
+    static Map<String, String> readFlat(Path file) throws IOException {
+        Map<String, String> flat = new LinkedHashMap<>();
         flatten("", YAML.readTree(file.toFile()), flat);
         return flat;
     }
 
-    private static void flatten(String prefix, JsonNode node, Map<String, Object> out) {
+    private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
         if (node.isObject()) {
             node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
                     e.getValue(), out));

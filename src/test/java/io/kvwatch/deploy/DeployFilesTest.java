@@ -95,11 +95,11 @@ class DeployFilesTest {
 
     @Test
     void theFlinkDeploymentCarriesTheRecommendedClusterConfiguration() throws IOException {
-        Map<String, String> recommended = strings(DeployFiles.readFlat(FlinkConfTest.FLINK_CONF.resolve("config.yaml")));
-        Map<String, String> deployed = strings(DeployFiles.readFlat(FLINK_DEPLOYMENT).entrySet().stream()
+        Map<String, String> recommended = DeployFiles.readFlat(FlinkConfTest.FLINK_CONF.resolve("config.yaml"));
+        Map<String, String> deployed = DeployFiles.readFlat(FLINK_DEPLOYMENT).entrySet().stream()
                 .filter(e -> e.getKey().startsWith("spec.flinkConfiguration."))
                 .collect(LinkedHashMap::new, (m, e) -> m.put(
-                        e.getKey().substring("spec.flinkConfiguration.".length()), e.getValue()), Map::putAll));
+                        e.getKey().substring("spec.flinkConfiguration.".length()), e.getValue()), Map::putAll);
 
         recommended.forEach((key, value) -> {
             if (key.endsWith(".dir") || key.endsWith("-dir")) {
@@ -207,11 +207,5 @@ class DeployFilesTest {
             assertThat(in).as("%s from org.apache.flink:flink-kubernetes-operator-api", CRD_RESOURCE).isNotNull();
             return DeployFiles.YAML.readTree(in);
         }
-    }
-
-    private static Map<String, String> strings(Map<String, Object> flat) {
-        Map<String, String> out = new LinkedHashMap<>();
-        flat.forEach((k, v) -> out.put(k, String.valueOf(v)));
-        return out;
     }
 }

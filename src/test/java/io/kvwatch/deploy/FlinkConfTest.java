@@ -63,7 +63,7 @@ class FlinkConfTest {
 
     @Test
     void everyKeyIsTheCurrentNameOfAFlinkOption() throws Exception {
-        Map<String, Object> yaml = DeployFiles.readFlat(FLINK_CONF.resolve("config.yaml"));
+        Map<String, String> yaml = DeployFiles.readFlat(FLINK_CONF.resolve("config.yaml"));
         assertThat(yaml).isNotEmpty();
         assertThat(yaml.keySet())
                 .as("no pre-2.0 key that Flink only reads as a deprecated fallback, no typo")

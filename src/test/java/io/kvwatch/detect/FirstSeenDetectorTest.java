@@ -43,10 +43,21 @@ class FirstSeenDetectorTest {
     }
 
     static KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> newHarness() throws Exception {
+        return harness(null, null);
+    }
+
+    /** The 14-day detector under the keyed harness; null learning period or TTL for the defaults. */
+    static KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> harness(
+            Duration learningPeriod, Duration stateTtl) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14))),
+                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), learningPeriod, stateTtl)),
                 r -> new TermKey(r.termHi, r.termLo),
                 TypeInformation.of(TermKey.class));
+    }
+
+    /** The rule times of the harness's alerts so far. */
+    static List<Long> ruleTimes(KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h) {
+        return h.extractOutputValues().stream().map(d -> d.record.ruleTime).toList();
     }
 
     private void read(String upn, String id, long t) throws Exception {
@@ -54,7 +65,7 @@ class FirstSeenDetectorTest {
     }
 
     private List<Long> alertTimes() {
-        return harness.extractOutputValues().stream().map(d -> d.record.ruleTime).toList();
+        return ruleTimes(harness);
     }
 
     @Test
@@ -167,9 +178,7 @@ class FirstSeenDetectorTest {
 
     @Test
     void learningPeriodHoldsAlertsBackButLearnsAndSurvivesRestore() throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), Duration.ofDays(14))),
-                (AuditRecord r) -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class));
+        var h = harness(Duration.ofDays(14), null);
         h.open();
         h.processElement(Records.read(ALICE, SECRET, T0), T0);
         h.processElement(Records.read(BOB, SECRET, T0 + DAY), T0 + DAY);
@@ -178,9 +187,7 @@ class FirstSeenDetectorTest {
 
         OperatorSubtaskState snapshot = h.snapshot(1L, T0 + 2 * DAY);
         h.close();
-        h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), Duration.ofDays(14))),
-                (AuditRecord r) -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class));
+        h = harness(Duration.ofDays(14), null);
         h.initializeState(snapshot);
         h.open();
         h.processElement(Records.read(ALICE, SECRET, T0 + 13 * DAY), T0 + 13 * DAY); // known: learnt
@@ -246,7 +253,7 @@ class FirstSeenDetectorTest {
 
     /** Alert times: a read at T0, then, after {@code outage} of processing time, a read of it a day later. */
     private static List<Long> readAfterOutage(Duration stateTtl, long outage) throws Exception {
-        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = withStateTtl(stateTtl)) {
+        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = harness(null, stateTtl)) {
             h.open();
             h.setStateTtlProcessingTime(0);
             h.processElement(Records.read(ALICE, SECRET, T0), T0);
@@ -254,21 +261,21 @@ class FirstSeenDetectorTest {
             h.setStateTtlProcessingTime(outage);
             h.processElement(Records.read(ALICE, SECRET, T0 + DAY), T0 + DAY);
             h.processWatermark(T0 + DAY);
-            return h.extractOutputValues().stream().map(d -> d.record.ruleTime).toList();
+            return ruleTimes(h);
         }
     }
 
     @Test
     void aSnapshotRestoresUnderAnotherStateTtl() throws Exception {
         OperatorSubtaskState snapshot;
-        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = withStateTtl(null)) {
+        try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = harness(null, null)) {
             h.open();
             h.processElement(Records.read(ALICE, SECRET, T0), T0);
             h.processWatermark(T0);
             snapshot = h.snapshot(1L, T0);
         }
         try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h =
-                withStateTtl(Duration.ofDays(21))) {
+                harness(null, Duration.ofDays(21))) {
             h.initializeState(snapshot);
             h.open();
             h.processElement(Records.read(ALICE, SECRET, T0 + DAY), T0 + DAY);
@@ -277,14 +284,6 @@ class FirstSeenDetectorTest {
             assertThat(h.extractOutputValues()).as("after the restore: the known term stays quiet, a new one alerts")
                     .extracting(d -> d.record.upn).containsExactly(BOB);
         }
-    }
-
-    private static KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> withStateTtl(
-            Duration stateTtl) throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14), null, stateTtl)),
-                r -> new TermKey(r.termHi, r.termLo),
-                TypeInformation.of(TermKey.class));
     }
 
     @Test
@@ -313,7 +312,7 @@ class FirstSeenDetectorTest {
                 h.processElement(Records.read(step[0] == 0 ? ALICE : BOB, SECRET, step[1]), step[1]);
             }
             if (restoreAfterStep != null && i == restoreAfterStep) {
-                alerts.addAll(h.extractOutputValues().stream().map(d -> d.record.ruleTime).toList());
+                alerts.addAll(ruleTimes(h));
                 OperatorSubtaskState snapshot = h.snapshot(1L, step[1]);
                 h.close();
                 h = newHarness();
@@ -321,7 +320,7 @@ class FirstSeenDetectorTest {
                 h.open();
             }
         }
-        alerts.addAll(h.extractOutputValues().stream().map(d -> d.record.ruleTime).toList());
+        alerts.addAll(ruleTimes(h));
         assertThat(h.numKeyedStateEntries()).as("all state expired at the end").isZero();
         h.close();
         return alerts;

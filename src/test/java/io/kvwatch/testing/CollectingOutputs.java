@@ -1,7 +1,11 @@
 package io.kvwatch.testing;
 
+import io.kvwatch.KeyVaultNewTermsJob;
 import io.kvwatch.alert.Alert;
+import io.kvwatch.config.JobConfig;
+import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +15,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Outputs for MiniCluster tests: everything the job emits, collected in memory of this JVM. */
 public final class CollectingOutputs implements JobOutputs {
@@ -29,6 +35,22 @@ public final class CollectingOutputs implements JobOutputs {
     @Override
     public void deadLetters(DataStream<String> deadLetters) {
         deadLetters.sinkTo(new Collecting(deadLettersId)).name("collect dead letters");
+    }
+
+    /**
+     * Runs the job to its end on the MiniCluster of the calling test, over a file or directory of messages, and
+     * returns what it emitted. {@code flink}, when not null, is configuration for the job's environment.
+     */
+    public static CollectingOutputs runJob(Path input, Map<String, String> settings, Configuration flink)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (flink != null) {
+            env.configure(flink);
+        }
+        CollectingOutputs outputs = new CollectingOutputs();
+        new KeyVaultNewTermsJob(JobConfig.of(settings), FileInput.of(input.toString()), outputs).build(env);
+        env.execute();
+        return outputs;
     }
 
     public List<String> alerts() {
