@@ -54,16 +54,17 @@ class QuietPartitionIT {
     private static Duration runOneReadAndAwaitItsAlert(String name, boolean followClock, Duration wait) throws Exception {
         String input = "kv-quiet-in-" + name;
         String alerts = "kv-quiet-alerts-" + name;
-        KAFKA.createTopic(input, 2, Map.of());
-        KAFKA.createTopic(alerts, 1, Map.of());
-        KAFKA.createTopic("kv-quiet-dead-" + name, 1, Map.of());
+        String deadLetters = "kv-quiet-dead-" + name;
+        KAFKA.createTopic(input, 2);
+        KAFKA.createTopic(alerts, 1);
+        KAFKA.createTopic(deadLetters, 1);
         JobConfig config = JobConfig.of(Map.ofEntries(
                 Map.entry("kafka.bootstrap-servers", KAFKA.bootstrapServers()),
                 Map.entry("kafka.topic", input),
                 Map.entry("kafka.group-id", "kvwatch-quiet-" + name),
                 Map.entry("kafka.starting-offsets", "earliest"),
                 Map.entry("alerts.topic", alerts),
-                Map.entry("dead-letters.topic", "kv-quiet-dead-" + name),
+                Map.entry("dead-letters.topic", deadLetters),
                 Map.entry("delivery-guarantee", "at-least-once"),
                 Map.entry("out-of-orderness", "1s"),
                 Map.entry("idleness", "2s"),
@@ -76,11 +77,11 @@ class QuietPartitionIT {
         try {
             long now = System.currentTimeMillis();
             String upn = name + "@contoso.com";
-            new KafkaTopics(KAFKA.bootstrapServers()).produce(input, List.of(new Message(0, now,
+            KafkaTopics topics = new KafkaTopics(KAFKA.bootstrapServers());
+            topics.produce(input, List.of(new Message(0, now,
                     String.format(READ, Instant.ofEpochMilli(now), upn).getBytes(StandardCharsets.UTF_8))));
             long start = System.nanoTime();
             long deadline = start + wait.toNanos();
-            KafkaTopics topics = new KafkaTopics(KAFKA.bootstrapServers());
             while (System.nanoTime() < deadline) {
                 var records = topics.readAll(alerts, "read_uncommitted");
                 if (!records.isEmpty()) {
@@ -88,7 +89,6 @@ class QuietPartitionIT {
                             assertThat(AlertFields.parse(r.value()).get("kibana.alert.new_terms").get(0).asText()).isEqualTo(upn));
                     return Duration.ofNanos(System.nanoTime() - start);
                 }
-                Thread.onSpinWait();
                 Thread.sleep(200); // polling interval of the observer, not synchronisation of the job
             }
             return null;

@@ -19,11 +19,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -288,15 +288,15 @@ class ClusterFailoverAndRescaleIT {
     }
 
     /** The rule time of a one-record message: an ECS document's event.ingested, else the Azure record's time. */
-    private static java.util.Optional<Long> recordTime(String line) {
+    private static Optional<Long> recordTime(String line) {
         try {
             JsonNode message = JSON.readTree(line);
             JsonNode record = message.has("records") && message.get("records").isArray()
                     ? message.get("records").get(0) : message;
             String time = record.has("event") ? record.at("/event/ingested").asText() : record.path("time").asText();
-            return java.util.Optional.of(Instant.parse(time).toEpochMilli());
+            return Optional.of(Instant.parse(time).toEpochMilli());
         } catch (Exception notJsonOrNoTime) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
@@ -439,7 +439,7 @@ class ClusterFailoverAndRescaleIT {
     /** Everything committed to a topic, read like a downstream consumer would: read_committed, from the start. */
     private static final class AlertReader implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
-        private final Map<String, String> byKey = new HashMap<>();
+        private final Set<String> keys = new HashSet<>();
         private final List<String> values = new ArrayList<>();
         private final Set<String> duplicates = new HashSet<>();
 
@@ -462,7 +462,7 @@ class ClusterFailoverAndRescaleIT {
                 values.add(value);
                 if (record.key() != null) {
                     String key = new String(record.key(), StandardCharsets.UTF_8);
-                    if (byKey.put(key, value) != null) {
+                    if (!keys.add(key)) {
                         duplicates.add(key);
                     }
                 }

@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvwatch.testing.KafkaBrokerExtension;
+import io.kvwatch.testing.KafkaTopics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.connector.kafka.sink.internal.FlinkKafkaInternalProducer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -112,55 +108,17 @@ class ExactlyOnceRecoveryCommitIT {
         return p;
     }
 
-    /**
-     * Everything a read_committed consumer gets from the topic's one partition, read until it has passed the log's
-     * end, commit marker included: a commit returns before the broker has written its markers, and until then the
-     * last stable offset, up to which read_committed may read, still lies before the transaction.
-     */
+    /** What a read_committed consumer reads from the topic once every commit marker is written. */
     private static List<String> readCommitted(String topic) {
-        TopicPartition partition = new TopicPartition(topic, 0);
-        long logEnd;
-        try (KafkaConsumer<String, String> uncommitted = consumer("read_uncommitted")) {
-            logEnd = uncommitted.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
-        }
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer("read_committed")) {
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (consumer.position(partition) < logEnd) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("read_committed stopped at offset " + consumer.position(partition)
-                            + " of " + topic + ", before the log end " + logEnd + ": a transaction is still open");
-                }
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    values.add(r.value());
-                }
-            }
-        }
-        return values;
+        return values(new KafkaTopics(KAFKA.bootstrapServers()).readAllCommitted(topic));
     }
 
     /** What a read_committed consumer can read right now: up to the last stable offset. */
     private static List<String> readableNow(String topic) {
-        TopicPartition partition = new TopicPartition(topic, 0);
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer("read_committed")) {
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long stable = consumer.endOffsets(List.of(partition), Duration.ofSeconds(10)).get(partition);
-            while (consumer.position(partition) < stable) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    values.add(r.value());
-                }
-            }
-        }
-        return values;
+        return values(new KafkaTopics(KAFKA.bootstrapServers()).readAll(topic, "read_committed"));
     }
 
-    private static KafkaConsumer<String, String> consumer(String isolation) {
-        Properties p = KAFKA.clientProperties();
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    private static List<String> values(List<ConsumerRecord<String, String>> records) {
+        return records.stream().map(ConsumerRecord::value).toList();
     }
 }

@@ -82,7 +82,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     private final Map<String, String> configOverrides;
     private final int slotsPerTaskManager;
-    private final Duration startupTimeout;
+    /** Bound on waiting for the JobManager's REST API after launch. */
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
     private final boolean keepWorkDir;
 
     private final Path workDir;
@@ -108,7 +109,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private FlinkStandaloneCluster(Builder builder) throws IOException {
         this.configOverrides = new LinkedHashMap<>(builder.config);
         this.slotsPerTaskManager = builder.slotsPerTaskManager;
-        this.startupTimeout = builder.startupTimeout;
         this.keepWorkDir = Boolean.getBoolean("kvwatch.flink.keepWorkDir");
 
         Path runtimeDir = buildDirectory().resolve("test-runtime");
@@ -144,20 +144,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         writeLog4jConfiguration();
 
         List<String> jmParams = resourceParams("GET_JM_RESOURCE_PARAMS", "jm");
-        List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
-        command.addAll(splitWhitespace(jmParams.get(0)));
-        command.addAll(commonJvmFlags("jobmanager"));
-        command.add("-cp");
-        command.add(classpath);
-        command.add(JM_ENTRYPOINT);
-        command.add("--configDir");
-        command.add(confDir.toString());
-        command.addAll(splitWhitespace(jmParams.get(1)));
-        jobManager = launch("jobmanager", command);
+        jobManager = launch("jobmanager", jvmCommand("jobmanager", jmParams, JM_ENTRYPOINT));
 
-        awaitCondition("JobManager REST API at " + restUri, startupTimeout, () -> {
-            requireAlive(jobManager);
+        awaitCondition("JobManager REST API at " + restUri, STARTUP_TIMEOUT, () -> {
             try {
                 HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/overview")).GET());
                 return response.statusCode() == 200 ? Boolean.TRUE : null;
@@ -166,6 +155,25 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             }
         });
         return this;
+    }
+
+    /**
+     * The command line of a Flink JVM, as Flink's scripts build it: the JVM memory flags of
+     * {@code resourceParams} (from BashJavaUtils), the common flags, the entrypoint with the
+     * configuration directory and the dynamic memory properties.
+     */
+    private List<String> jvmCommand(String name, List<String> resourceParams, String entrypoint) {
+        List<String> command = new ArrayList<>();
+        command.add(javaExecutable());
+        command.addAll(splitWhitespace(resourceParams.get(0)));
+        command.addAll(commonJvmFlags(name));
+        command.add("-cp");
+        command.add(classpath);
+        command.add(entrypoint);
+        command.add("--configDir");
+        command.add(confDir.toString());
+        command.addAll(splitWhitespace(resourceParams.get(1)));
+        return command;
     }
 
     /** Starts one more TaskManager JVM; it registers with the ResourceManager a few seconds later. */
@@ -178,16 +186,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         String name = "taskmanager-" + index;
         String resourceId = "tm-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
 
-        List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
-        command.addAll(splitWhitespace(tmResourceParams.get(0)));
-        command.addAll(commonJvmFlags(name));
-        command.add("-cp");
-        command.add(classpath);
-        command.add(TM_ENTRYPOINT);
-        command.add("--configDir");
-        command.add(confDir.toString());
-        command.addAll(splitWhitespace(tmResourceParams.get(1)));
+        List<String> command = jvmCommand(name, tmResourceParams, TM_ENTRYPOINT);
         command.add("-D");
         command.add("taskmanager.resource-id=" + resourceId);
 
@@ -214,11 +213,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             throw new IllegalStateException("interrupted while killing " + taskManager, e);
         }
         return process.exitValue();
-    }
-
-    /** Stops a TaskManager gracefully (SIGTERM), falling back to SIGKILL after a grace period. */
-    public void stopTaskManager(TaskManager taskManager) {
-        stopGracefully(List.of(taskManager.process));
     }
 
     /**
@@ -273,7 +267,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
      */
     public List<String> awaitTaskManagers(int count, Duration timeout) {
         return awaitCondition(count + " registered TaskManager(s)", timeout, () -> {
-            requireAlive(jobManager);
             List<String> registered = registeredTaskManagerIds();
             List<String> live = taskManagers.stream()
                     .filter(TaskManager::isAlive)
@@ -287,17 +280,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits until this particular TaskManager is registered. */
     public void awaitRegistered(TaskManager taskManager, Duration timeout) {
         awaitCondition(taskManager + " registered", timeout, () -> {
-            requireAlive(jobManager);
             requireAlive(taskManager.process);
             return registeredTaskManagerIds().contains(taskManager.resourceId) ? Boolean.TRUE : null;
-        });
-    }
-
-    /** Waits until a (killed) TaskManager is no longer listed, i.e. the JobManager noticed its loss. */
-    public void awaitUnregistered(TaskManager taskManager, Duration timeout) {
-        awaitCondition(taskManager + " unregistered", timeout, () -> {
-            requireAlive(jobManager);
-            return registeredTaskManagerIds().contains(taskManager.resourceId) ? null : Boolean.TRUE;
         });
     }
 
@@ -365,7 +349,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits for a job status; fails fast when the job ends in another terminal status. */
     public void awaitJobStatus(String jobId, JobStatus expected, Duration timeout) {
         awaitCondition("job " + jobId + " " + expected, timeout, () -> {
-            requireAlive(jobManager);
             JobStatus status = jobStatus(jobId);
             if (status == expected) {
                 return Boolean.TRUE;
@@ -381,7 +364,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits until the job is RUNNING and every subtask of every vertex is RUNNING. */
     public void awaitRunningTasks(String jobId, Duration timeout) {
         awaitCondition("all tasks of job " + jobId + " RUNNING", timeout, () -> {
-            requireAlive(jobManager);
             JsonNode job = getJson("/jobs/" + jobId);
             JobStatus status = JobStatus.valueOf(job.path("state").asText());
             if (status.isGloballyTerminalState()) {
@@ -409,7 +391,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits until at least {@code minCompleted} checkpoints of the job have completed. */
     public CheckpointStats awaitCompletedCheckpoints(String jobId, long minCompleted, Duration timeout) {
         return awaitCondition(minCompleted + " completed checkpoint(s) of job " + jobId, timeout, () -> {
-            requireAlive(jobManager);
             CheckpointStats stats = checkpointStats(jobId);
             return stats.completed() >= minCompleted ? stats : null;
         });
@@ -418,7 +399,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits until the job was restored (from a checkpoint or savepoint) at least {@code minRestored} times. */
     public CheckpointStats awaitRestored(String jobId, long minRestored, Duration timeout) {
         return awaitCondition("job " + jobId + " restored " + minRestored + " time(s)", timeout, () -> {
-            requireAlive(jobManager);
             CheckpointStats stats = checkpointStats(jobId);
             return stats.restored() >= minRestored && stats.restoredCheckpointId() != null ? stats : null;
         });
@@ -438,7 +418,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                 jsonRequest("/jobs/" + jobId + "/stop", "POST", body));
         String triggerId = trigger.path("request-id").asText();
         String location = awaitCondition("savepoint of job " + jobId, timeout, () -> {
-            requireAlive(jobManager);
             JsonNode result = getJson("/jobs/" + jobId + "/savepoints/" + triggerId);
             if (!"COMPLETED".equals(result.path("status").path("id").asText())) {
                 return null;
@@ -489,14 +468,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // Accessors
     // ------------------------------------------------------------------------------------------
 
-    public URI restUri() {
-        return restUri;
-    }
-
-    public int restPort() {
-        return restPort;
-    }
-
     /** Where configs, logs, checkpoints, savepoints and Flink's temp files live; deleted on close. */
     public Path workDir() {
         return workDir;
@@ -510,21 +481,13 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return savepointDir;
     }
 
-    public Path logDir() {
-        return logDir;
-    }
-
     /** Handles of every Flink JVM started so far (JobManager first), for leak checks after close. */
     public List<ProcessHandle> flinkProcesses() {
         return processes.stream().map(p -> p.process.toHandle()).collect(Collectors.toList());
     }
 
-    public List<TaskManager> taskManagers() {
-        return List.copyOf(taskManagers);
-    }
-
     /** The last lines of every JobManager and TaskManager log and console file. */
-    public String logTails() {
+    private String logTails() {
         StringBuilder out = new StringBuilder();
         try (Stream<Path> files = Files.list(logDir)) {
             // *.log and *.out of the Flink JVMs; RocksDB writes its own LOG files here too, and
@@ -823,13 +786,15 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Polls {@code probe} until it returns non-null; a probe exception that is not a cluster
-     * failure counts as "not yet" and is reported if the wait times out.
+     * Polls {@code probe} until it returns non-null, failing at once if the JobManager has exited; a
+     * probe exception that is not a cluster failure counts as "not yet" and is reported if the wait
+     * times out.
      */
     private <T> T awaitCondition(String what, Duration timeout, ProbeSupplier<T> probe) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Exception lastError = null;
         while (true) {
+            requireAlive(jobManager); // a JobManager that died ends every wait at once
             try {
                 T result = probe.get();
                 if (result != null) {
@@ -1093,10 +1058,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             return process.process.isAlive();
         }
 
-        public ProcessHandle handle() {
-            return process.process.toHandle();
-        }
-
         @Override
         public String toString() {
             return process.name + "(" + resourceId + ", pid " + pid() + ")";
@@ -1131,7 +1092,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> config = new LinkedHashMap<>();
         private int slotsPerTaskManager = 2;
-        private Duration startupTimeout = Duration.ofSeconds(90);
 
         private Builder() {
         }
@@ -1142,19 +1102,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             return this;
         }
 
-        public Builder config(Map<String, String> entries) {
-            entries.forEach(this::config);
-            return this;
-        }
-
         public Builder slotsPerTaskManager(int slots) {
             this.slotsPerTaskManager = slots;
-            return this;
-        }
-
-        /** Bound on waiting for the JobManager's REST API after launch. */
-        public Builder startupTimeout(Duration timeout) {
-            this.startupTimeout = Objects.requireNonNull(timeout);
             return this;
         }
 

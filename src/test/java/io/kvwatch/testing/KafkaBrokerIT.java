@@ -11,7 +11,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -24,17 +23,13 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -75,7 +70,7 @@ class KafkaBrokerIT {
       }
     }
 
-    List<ConsumerRecord<String, String>> consumed = readAll(topic, "read_committed");
+    List<ConsumerRecord<String, String>> consumed = topics().readAllCommitted(topic);
     assertThat(byPartition(consumed.stream().map(Rec::of).toList()))
         .as("records read back with read_committed, per partition in offset order")
         .isEqualTo(byPartition(produced));
@@ -115,11 +110,11 @@ class KafkaBrokerIT {
     KAFKA.createTopic(topic, 3);
     Transactions written = writeAbortedThenCommitted(topic);
 
-    assertThat(byPartition(readAll(topic, "read_committed").stream().map(Rec::of).toList()))
+    assertThat(byPartition(topics().readAllCommitted(topic).stream().map(Rec::of).toList()))
         .as("records visible to read_committed: exactly the committed transaction's")
         .isEqualTo(byPartition(written.committed()));
     // Otherwise the test above would pass even if the aborted records were never sent at all.
-    assertThat(byPartition(readAll(topic, "read_uncommitted").stream().map(Rec::of).toList()))
+    assertThat(byPartition(topics().readAll(topic, "read_uncommitted").stream().map(Rec::of).toList()))
         .as("records visible to read_uncommitted: the aborted ones, then the committed ones")
         .isEqualTo(byPartition(concat(written.aborted(), written.committed())));
   }
@@ -227,6 +222,10 @@ class KafkaBrokerIT {
   }
 
   /** {@code count} records round-robin over {@code partitions}, one second apart. */
+  private static KafkaTopics topics() {
+    return new KafkaTopics(KAFKA.bootstrapServers());
+  }
+
   private static List<Rec> records(String prefix, int count, int partitions, long firstTimestamp) {
     return IntStream.range(0, count)
         .mapToObj(
@@ -251,54 +250,6 @@ class KafkaBrokerIT {
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     properties.setProperty(ProducerConfig.ACKS_CONFIG, "all");
     return properties;
-  }
-
-  /** Every record of the topic, read from the beginning up to the end offsets seen at the start. */
-  private static List<ConsumerRecord<String, String>> readAll(String topic, String isolationLevel) {
-    Properties properties = KAFKA.clientProperties();
-    properties.setProperty(
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    properties.setProperty(
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    properties.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
-    properties.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(properties)) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, TIMEOUT).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      // Read up to the log end, commit markers included, whatever the isolation level: a commit
-      // returns before the broker has written its markers, so the last stable offset (read_committed's
-      // end) can still lie before the committed records right after it.
-      Map<TopicPartition, Long> endOffsets = logEnd(partitions);
-
-      List<ConsumerRecord<String, String>> records = new ArrayList<>();
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
-      while (!reached(consumer, endOffsets)) {
-        assertThat(System.nanoTime() - deadline)
-            .as("time left to read %s up to %s (read so far: %s)", topic, endOffsets, records)
-            .isNegative();
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-      return records;
-    }
-  }
-
-  private static Map<TopicPartition, Long> logEnd(List<TopicPartition> partitions) {
-    Properties properties = KAFKA.clientProperties();
-    properties.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
-      return consumer.endOffsets(partitions, TIMEOUT);
-    }
-  }
-
-  private static boolean reached(
-      KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> endOffsets) {
-    return endOffsets.entrySet().stream()
-        .allMatch(e -> consumer.position(e.getKey(), TIMEOUT) >= e.getValue());
   }
 
   /** Records per partition, each list in the order it was written (offset order). */

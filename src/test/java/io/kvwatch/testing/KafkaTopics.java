@@ -81,8 +81,9 @@ public final class KafkaTopics {
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            // For read_committed these are the last stable offsets: nothing beyond them is returned.
-            Map<TopicPartition, Long> end = toLogEnd ? logEnd(partitions) : consumer.endOffsets(partitions, TIMEOUT);
+            // The log end (commit markers included), or the consumer's end offsets now, which for read_committed are
+            // the last stable offsets: nothing beyond them is returned.
+            Map<TopicPartition, Long> end = toLogEnd ? logEnd(topic) : consumer.endOffsets(partitions, TIMEOUT);
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!end.entrySet().stream().allMatch(e -> consumer.position(e.getKey(), TIMEOUT) >= e.getValue())) {
@@ -95,17 +96,16 @@ public final class KafkaTopics {
         }
     }
 
-    private Map<TopicPartition, Long> logEnd(List<TopicPartition> partitions) {
-        Properties p = new Properties();
-        p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        try (KafkaConsumer<String, String> consumer =
-                new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-            return consumer.endOffsets(partitions, TIMEOUT);
+    private Map<TopicPartition, Long> logEnd(String topic) {
+        try {
+            return endOffsets(topic).entrySet().stream()
+                    .collect(Collectors.toMap(e -> new TopicPartition(topic, e.getKey()), Map.Entry::getValue));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the log end offsets of " + topic, e);
         }
     }
 
-    /** The end offsets of every partition of the topic. */
+    /** The end offsets (log end, as read_uncommitted sees it) of every partition of the topic. */
     public Map<Integer, Long> endOffsets(String topic) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
             int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
