@@ -76,7 +76,7 @@ public final class KeyVaultNewTermsJob {
     }
 
     /** Kafka (or Event Hubs) when {@code kafka.topic} is set; else the files of {@code input}, or the sample. */
-    static MessageInput inputFrom(JobConfig config) {
+    public static MessageInput inputFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
         if (kafka.isPresent()) {
             return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
@@ -86,7 +86,7 @@ public final class KeyVaultNewTermsJob {
     }
 
     /** Kafka (or Event Hubs) topics when {@code alerts.topic} is set; else files or the console. */
-    static JobOutputs outputsFrom(JobConfig config) {
+    public static JobOutputs outputsFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::writesKafka);
         if (kafka.isPresent()) {
             return new KafkaOutputs(kafka.get());
@@ -128,10 +128,14 @@ public final class KeyVaultNewTermsJob {
 
     /** Event Hubs messages to Key Vault audit records; dead letters go to a side output. */
     static SingleOutputStreamOperator<AuditRecord> parse(DataStream<RawMessage> messages, JobConfig config) {
+        return messages.process(new ParseMessages(parser(config))).uid("parse").name("Parse Event Hubs messages");
+    }
+
+    /** The parser with the message size limit and dead-letter length of the settings. */
+    public static EnvelopeParser parser(JobConfig config) {
         long maxSize = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
-        EnvelopeParser parser = new EnvelopeParser(
+        return new EnvelopeParser(
                 (int) Math.min(Integer.MAX_VALUE, maxSize), config.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL));
-        return messages.process(new ParseMessages(parser)).uid("parse").name("Parse Event Hubs messages");
     }
 
     /** The records that count for the rule and are not excepted, with their term key. */

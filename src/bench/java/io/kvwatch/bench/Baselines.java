@@ -32,23 +32,19 @@ final class Baselines {
         abstract void message(String text) throws Exception;
 
         /** A HashMap capacity for this many terms without rehashing. */
-        static int mapCapacity(int expectedTerms) {
+        static int mapCapacity(long expectedTerms) {
             return (int) Math.min(Integer.MAX_VALUE - 8, expectedTerms * 4L / 3 + 16);
         }
     }
 
     static Rate plainLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
-        PlainLoopBaseline preloaded = preload(new PlainLoopBaseline(capacity(w, m)), w);
+        PlainLoopBaseline preloaded = preload(new PlainLoopBaseline(w.terms + m.newTerms()), w);
         return median("plain loop", () -> new PlainLoopBaseline(preloaded), m, runs);
     }
 
     static Rate jobCodeLoop(BenchWorkload w, BenchWorkload.Measured m, int runs) throws Exception {
-        JobCodeLoop preloaded = preload(new JobCodeLoop(capacity(w, m)), w);
+        JobCodeLoop preloaded = preload(new JobCodeLoop(w.terms + m.newTerms()), w);
         return median("job code loop", () -> new JobCodeLoop(preloaded), m, runs);
-    }
-
-    private static int capacity(BenchWorkload w, BenchWorkload.Measured m) {
-        return (int) Math.min(Integer.MAX_VALUE, w.terms + m.newTerms());
     }
 
     private static <L extends Loop> L preload(L loop, BenchWorkload w) throws Exception {
@@ -64,7 +60,7 @@ final class Baselines {
         List<Rate> rates = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             Loop loop = fresh.get();
-            int timedFrom = m.messages().length / 4; // as in the job's runs: the first quarter warms up
+            int timedFrom = m.timedFrom(); // as in the job's runs
             for (int k = 0; k < timedFrom; k++) {
                 loop.message(m.messages()[k]);
             }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import org.apache.flink.util.FileUtils;
 
 /**
  * Runs the benchmarks and prints the results table (also written to {@code target/bench/results.md}).
@@ -109,7 +110,7 @@ public final class BenchMain {
                                             + res.incremental().bytes() + " bytes in " + res.incremental().millis() + " ms"));
                             results.add(res);
                         } finally {
-                            Machine.deleteTree(work);
+                            FileUtils.deleteDirectoryQuietly(work.toFile());
                         }
                     }
                     double total = median(results, ThroughputBench.Result::recordsPerSecond);

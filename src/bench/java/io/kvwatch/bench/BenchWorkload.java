@@ -1,5 +1,6 @@
 package io.kvwatch.bench;
 
+import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.Zipf;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,6 +45,11 @@ public final class BenchWorkload {
 
     /** The measured phase: messages (envelopes or single records) and what they hold. */
     public record Measured(String[] messages, int[] recordsPerMessage, long records, long counting, long newTerms, long bytes) {
+        /** The first message timed: the first quarter warms up the code of the measured shapes, untimed. */
+        int timedFrom() {
+            return messages.length / 4;
+        }
+
         /** Records in the messages from {@code from} on. */
         long recordsFrom(int from) {
             long n = 0;
@@ -174,7 +180,7 @@ public final class BenchWorkload {
     }
 
     private static void appendHead(StringBuilder sb, long time, int o, String operation, String resultType, long seq) {
-        sb.append("{\"time\":\"").append(azureTime(time)).append("\",\"category\":\"AuditEvent\",\"resourceId\":\"")
+        sb.append("{\"time\":\"").append(AuditStreamGenerator.azureTime(time)).append("\",\"category\":\"AuditEvent\",\"resourceId\":\"")
                 .append(resourceId(o)).append("\",\"operationName\":\"").append(operation)
                 .append("\",\"operationVersion\":\"7.5\",\"resultType\":\"").append(resultType)
                 .append("\",\"durationMs\":\"").append(5 + seq % 200).append("\",\"correlationId\":\"")
@@ -258,17 +264,11 @@ public final class BenchWorkload {
                         .append(objectId(o)).append("\",\"httpStatusCode\":500}}");
             }
             default -> // another category in the same hub
-                sb.append("{\"time\":\"").append(azureTime(time)).append("\",\"category\":\"AppServiceHTTPLogs\",\"operationName\":\"Microsoft.Web/sites/log\"")
+                sb.append("{\"time\":\"").append(AuditStreamGenerator.azureTime(time)).append("\",\"category\":\"AppServiceHTTPLogs\",\"operationName\":\"Microsoft.Web/sites/log\"")
                         .append(",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\",\"properties\":{\"CsMethod\":\"GET\",\"CsUriStem\":\"/api/cart\",\"ScStatus\":200,\"TimeTaken\":12}}");
         }
     }
 
-    static String azureTime(long t) {
-        String iso = Instant.ofEpochMilli(t).toString();
-        String base = iso.substring(0, 19);
-        String millis = iso.length() > 20 ? iso.substring(20, iso.length() - 1) : "";
-        return base + "." + (millis + "0000000").substring(0, 7) + "Z"; // Azure writes seven fractional digits
-    }
 
     private static String uuid(long seq) {
         return new java.util.UUID(0x2f3e0c1179b44a5eL ^ (seq * 0x9e3779b97f4a7c15L), 0x8d1d5c7e1b2a9f60L + seq).toString();

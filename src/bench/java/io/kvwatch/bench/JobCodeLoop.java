@@ -1,5 +1,7 @@
 package io.kvwatch.bench;
 
+import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.config.JobConfig;
 import io.kvwatch.detect.TermHistory;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.DeadLetter;
@@ -20,11 +22,11 @@ final class JobCodeLoop extends Baselines.Loop implements EnvelopeParser.Output 
 
     private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
 
-    private final EnvelopeParser parser = new EnvelopeParser(4 << 20, 16384);
+    private final EnvelopeParser parser = KeyVaultNewTermsJob.parser(JobConfig.of(Map.of())); // the job's defaults
     private final RetrievalFilter filter = new RetrievalFilter(false);
     final Map<TermKey, long[]> episodes;
 
-    JobCodeLoop(int expectedTerms) {
+    JobCodeLoop(long expectedTerms) {
         episodes = new HashMap<>(mapCapacity(expectedTerms));
     }
 

@@ -3,9 +3,6 @@ package io.kvwatch.bench;
 import io.kvwatch.KeyVaultNewTermsJob;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
-import io.kvwatch.config.KafkaSettings;
-import io.kvwatch.io.KafkaInput;
-import io.kvwatch.io.KafkaOutputs;
 import io.kvwatch.testing.KafkaBroker;
 import io.kvwatch.testing.LoopbackMiniCluster;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +110,6 @@ final class LatencyBench {
         settings.put("checkpoint-interval", checkpoints.toMillis() + " ms");
         settings.put("parallelism", "2");
         JobConfig config = JobConfig.of(settings);
-        KafkaSettings kafka = KafkaSettings.from(config).orElseThrow();
 
         Configuration conf = new Configuration();
         LoopbackMiniCluster.withSlots(2).getConfiguration().toMap().forEach(conf::setString);
@@ -129,8 +125,8 @@ final class LatencyBench {
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(broker))) {
             cluster.start();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            new KeyVaultNewTermsJob(config, new KafkaInput(kafka, config.get(JobOptions.OUT_OF_ORDERNESS),
-                    config.get(JobOptions.IDLENESS), true), new KafkaOutputs(kafka)).build(env);
+            new KeyVaultNewTermsJob(config, KeyVaultNewTermsJob.inputFrom(config), KeyVaultNewTermsJob.outputsFrom(config))
+                    .build(env);
             JobID job = cluster.submitJob(env.getStreamGraph()).get().getJobID();
 
             Thread reader = new Thread(() -> readAlerts(broker, alerts, stop, seen), "alert-reader");
@@ -153,7 +149,7 @@ final class LatencyBench {
             // Warm-up, measured window, and a tail that lets the window's last alerts out.
             next = paced(producer, in, traffic, rate, 10_000, null, next);
             next = paced(producer, in, traffic, rate, seconds * 1000L, appendTimes, next);
-            long tail = Math.max(10_000, TimeUtils.parseDuration(outOfOrderness).toMillis()
+            long tail = Math.max(10_000, config.get(JobOptions.OUT_OF_ORDERNESS).toMillis()
                     + 2 * checkpoints.toMillis() + 5_000);
             paced(producer, in, traffic, rate, tail, null, next);
             stop.set(true);

@@ -22,7 +22,7 @@ final class PlainLoopBaseline extends Baselines.Loop {
 
     final Map<String, Long> lastSeen;
 
-    PlainLoopBaseline(int expectedTerms) {
+    PlainLoopBaseline(long expectedTerms) {
         lastSeen = new HashMap<>(mapCapacity(expectedTerms));
     }
 

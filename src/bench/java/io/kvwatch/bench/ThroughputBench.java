@@ -33,7 +33,7 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  */
 final class ThroughputBench {
 
-    record Result(String backend, int parallelism, long terms, long records, double seconds, double cpuSeconds,
+    record Result(int parallelism, long records, double seconds, double cpuSeconds,
                   double preloadSeconds, Checkpoint incremental, Checkpoint full) {
         double recordsPerSecond() {
             return records / seconds;
@@ -58,10 +58,11 @@ final class ThroughputBench {
                       Path workDir) throws Exception {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
         Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
+        boolean rocks = backend.equals("rocksdb");
         Configuration conf = new Configuration();
         io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism).getConfiguration().toMap().forEach(conf::setString);
         conf.set(StateBackendOptions.STATE_BACKEND, backend);
-        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, backend.equals("rocksdb"));
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, rocks);
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         // Periodic checkpoints would land at random points of the timed phase; they are measured on their own.
@@ -70,7 +71,7 @@ final class ThroughputBench {
         // RocksDB's block cache and write buffers come from managed memory: 1 GiB for the one TaskManager.
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(1024));
 
-        int timedFrom = measured.messages().length / 4; // the first quarter warms up the measured shapes' code
+        int timedFrom = measured.timedFrom();
         PreloadedSource.Run run = new PreloadedSource.Run(workload, measured.messages(), parallelism, timedFrom);
         PreloadedSource.current = run;
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
@@ -88,17 +89,17 @@ final class ThroughputBench {
             JobID job = cluster.submitJob(graph).get().getJobID();
 
             await(run.preloaded, "preload");
-            Checkpoint first = checkpoint(cluster, job, backend.equals("rocksdb") ? CheckpointType.INCREMENTAL : CheckpointType.FULL);
+            Checkpoint first = checkpoint(cluster, job, rocks ? CheckpointType.INCREMENTAL : CheckpointType.FULL);
             double preloadSeconds = (System.nanoTime() - started) / 1e9 - first.millis() / 1e3;
-            Checkpoint full = backend.equals("rocksdb") ? checkpoint(cluster, job, CheckpointType.FULL) : first;
+            Checkpoint full = rocks ? checkpoint(cluster, job, CheckpointType.FULL) : first;
 
             jdk.jfr.Recording profile = startProfile();
             run.startMeasuring();
             await(run.finished, "measured phase");
             stopProfile(profile, workDir.getParent().resolve("profile-" + backend + "-p" + parallelism + ".jfr"));
             cluster.cancelJob(job).get(1, TimeUnit.MINUTES);
-            return new Result(backend, parallelism, workload.terms, measured.recordsFrom(timedFrom), run.measuredSeconds(),
-                    run.measuredCpuSeconds(), preloadSeconds, backend.equals("rocksdb") ? first : null, full);
+            return new Result(parallelism, measured.recordsFrom(timedFrom), run.measuredSeconds(),
+                    run.measuredCpuSeconds(), preloadSeconds, rocks ? first : null, full);
         } finally {
             PreloadedSource.current = null;
         }

@@ -262,7 +262,8 @@ public final class AuditStreamGenerator {
         return d;
     }
 
-    static String azureTime(long t) {
+    /** A time as Azure writes it: UTC with seven fractional digits. */
+    public static String azureTime(long t) {
         String iso = Instant.ofEpochMilli(t).toString(); // ...T08:14:03.120Z or ...T08:14:03Z
         String base = iso.substring(0, 19);
         String millis = iso.length() > 20 ? iso.substring(20, iso.length() - 1) : "";

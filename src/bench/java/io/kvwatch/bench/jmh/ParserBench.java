@@ -1,10 +1,13 @@
 package io.kvwatch.bench.jmh;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.config.JobConfig;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.parse.EnvelopeParser;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,7 +37,7 @@ public class ParserBench {
     @Setup
     public void setUp() {
         message = new RawMessage(Workloads.envelope(RECORDS), 1_790_000_000_000L, "bench");
-        parser = new EnvelopeParser(4 << 20, 16384);
+        parser = KeyVaultNewTermsJob.parser(JobConfig.of(Map.of())); // the job's defaults
     }
 
     @Benchmark
