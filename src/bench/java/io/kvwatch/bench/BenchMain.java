@@ -25,6 +25,10 @@ import org.apache.flink.util.FileUtils;
  *   --runs 3                              runs per configuration (the table shows medians)
  *   --runs-large 1                        runs per configuration at 10 M terms and more
  *   --baselines true|false                run the single-threaded baselines (default true)
+ *   --latency-rate 2000                   latency: input records per second
+ *   --latency-seconds 40                  latency: length of the measured window per row
+ *   --jmh-include REGEX                   JMH: which benchmarks (default all of io.kvwatch.bench.jmh)
+ *   --jmh-forks 1                         JMH: forks per benchmark
  *
  * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/.
  * </pre>
