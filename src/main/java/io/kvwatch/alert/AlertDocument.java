@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 
 /**
@@ -27,8 +28,11 @@ public final class AlertDocument {
     private AlertDocument() {}
 
     /**
-     * The alert id: SHA-256 (hex) of the rule id, the term and the triggering record's identity. Replaying the same
-     * input gives the same id, so a consumer (or a compacted topic keyed by it) can drop duplicates.
+     * The alert id: SHA-256 (hex) of the rule id, the term and what identifies the triggering event itself: its own
+     * time (to the millisecond, the precision Elastic keeps in {@code @timestamp}), operation, correlation id, request
+     * URI and caller. Not the rule time: that is when the event reached the job (the Event Hubs enqueued time for a raw
+     * record, {@code event.ingested} for an ECS document), so the same event read in both shapes would get two ids.
+     * Replaying the same input gives the same id, so a consumer (or a compacted topic keyed by it) can drop duplicates.
      */
     public static String alertId(AuditRecord r) {
         MessageDigest sha;
@@ -38,12 +42,19 @@ public final class AlertDocument {
             throw new IllegalStateException(e);
         }
         for (String part : new String[] {
-                RULE_ID, r.upn, r.objectId, r.originalTime, Long.toString(r.ruleTime),
-                r.operation, r.correlationId, r.requestUri, r.sourceIp}) {
+                RULE_ID, r.upn, r.objectId, Long.toString(eventTime(r).toEpochMilli()),
+                r.operation, r.correlationId, r.requestUri, r.sourceIp, Integer.toString(r.sourcePort), r.sourceAddress}) {
             sha.update((part == null ? "" : part).getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** The record's own time, to the millisecond: Elastic's {@code date} fields keep no more. */
+    private static Instant eventTime(AuditRecord r) {
+        // Every parsed record has its own time; a record built without one falls back to its rule time.
+        Instant t = r.originalTime != null ? Instant.parse(r.originalTime) : Instant.ofEpochMilli(r.ruleTime);
+        return t.truncatedTo(ChronoUnit.MILLIS);
     }
 
     public static Alert of(Detection detection, Instant now, Duration historyWindow) {
@@ -54,7 +65,7 @@ public final class AlertDocument {
         ObjectNode doc = MAPPER.createObjectNode();
         doc.put("@timestamp", now.toString());
         doc.put("kibana.alert.uuid", id);
-        doc.put("kibana.alert.original_time", r.originalTime);
+        doc.put("kibana.alert.original_time", eventTime(r).toString());
         doc.putArray("kibana.alert.new_terms").add(r.upn).add(r.objectId);
         doc.put("kibana.alert.reason", reason(detection, historyWindow));
         doc.put("kibana.alert.severity", SEVERITY);
@@ -91,7 +102,12 @@ public final class AlertDocument {
         doc.put("azure.correlation_id", r.correlationId);
         doc.put("azure.resource.name", r.vaultName);
         doc.put("azure.resource.id", r.resourceId);
-        doc.put("source.ip", r.sourceIp);
+        // source.ip is an ip field: only an IP literal goes there (see parse.CallerAddress); source.port is a long.
+        putIfPresent(doc, "source.ip", r.sourceIp);
+        if (r.sourcePort > 0) {
+            doc.put("source.port", r.sourcePort);
+        }
+        putIfPresent(doc, "source.address", r.sourceAddress);
         doc.put("user.name", r.upn);
 
         if (detection.suppressedCount >= 0) {
@@ -112,6 +128,12 @@ public final class AlertDocument {
         return new Alert(id, doc.toString());
     }
 
+    private static void putIfPresent(ObjectNode doc, String field, String value) {
+        if (value != null) {
+            doc.put(field, value);
+        }
+    }
+
     private static String reason(Detection d, Duration window) {
         AuditRecord r = d.record;
         String status = r.httpStatusCode != 0 ? " (HTTP " + r.httpStatusCode + ")" : "";
@@ -120,7 +142,7 @@ public final class AlertDocument {
                 : "last read by this user at " + Instant.ofEpochMilli(d.previousSeen) + ", more than "
                         + window.toDays() + " days before";
         return r.operation + status + " of " + r.objectId + " in vault " + r.vaultName + " by " + r.upn
-                + " from " + r.sourceIp + ": " + history + ".";
+                + " from " + (r.sourceIp != null ? r.sourceIp : r.sourceAddress) + ": " + history + ".";
     }
 
     private static ArrayNode threat() {

@@ -28,7 +28,12 @@ public class AuditRecord {
 
     public String vaultName;
     public String resourceId;
+    /** {@code source.ip}: the caller's IP literal only (Elastic maps it as {@code ip}); null when there is none. */
     public String sourceIp;
+    /** {@code source.port}, from a caller written {@code IP:port} or {@code [IPv6]:port}; 0 when there is none. */
+    public int sourcePort;
+    /** {@code source.address}: a caller value that is not an IP literal (Azure writes {@code <Redacted>}). */
+    public String sourceAddress;
     public String requestUri;
     public String clientInfo;
     public String correlationId;

@@ -17,32 +17,44 @@ final class AzureRecordReader {
      */
     static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
 
-    private static final String VAULTS_SEGMENT = "/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/";
+    // Key Vault's two resource types: vaults and Managed HSM pools. Both write AuditEvent records with the same
+    // operations, claims and properties; the rule's query has no resource condition, so both count.
+    private static final String[] KEY_VAULT_TYPES = {"/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/", "/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/"};
 
     private AzureRecordReader() {}
 
-    /** Whether the record is a Key Vault audit record; anything else in the hub is ignored, not rejected. */
+    /**
+     * Whether the record is read at all; anything else in the hub is ignored, not rejected. A record is read unless it
+     * names another log category than {@code AuditEvent}: the rule's query has no condition on the category or the
+     * resource, so no resource is left out (Key Vault vaults and Managed HSM pools alike), and an ECS document is
+     * decided by the same test ({@link EcsDocumentReader#isAuditEvent}).
+     */
     static boolean isKeyVaultAudit(JsonNode record) throws RejectedRecordException {
-        return isKeyVaultAudit(text(record, "category", "category"), text(record, "resourceId", "resourceId"));
+        return isKeyVaultAudit(text(record, "category", "category"));
     }
 
-    static boolean isKeyVaultAudit(String category, String resourceId) {
-        return "AuditEvent".equalsIgnoreCase(category)
-                && resourceId != null
-                && vaultsSegment(resourceId) >= 0;
+    static boolean isKeyVaultAudit(String category) {
+        return category == null || "AuditEvent".equalsIgnoreCase(category);
+    }
+
+    /** The resource id under either spelling Azure uses: {@code resourceId} (the schema's) or {@code ResourceId}. */
+    static String resourceId(JsonNode record) throws RejectedRecordException {
+        String id = text(record, "resourceId", "resourceId");
+        return id != null ? id : text(record, "ResourceId", "ResourceId");
     }
 
     /**
-     * Where {@code /providers/Microsoft.KeyVault/vaults/} starts in the resource id, in any case; -1 if nowhere.
-     * Compared in place, char by char: an upper-cased copy can be longer than the original (German ß becomes SS),
-     * so an index found in it would point elsewhere in the original.
+     * Where the resource's name starts in the resource id (after {@code /providers/Microsoft.KeyVault/vaults/} or
+     * {@code .../managedHSMs/}, in any case); -1 if it names neither. Compared in place, char by char: an upper-cased
+     * copy can be longer than the original (German ß becomes SS), so an index found in it would point elsewhere.
      */
-    static int vaultsSegment(String resourceId) {
-        int last = resourceId.length() - VAULTS_SEGMENT.length();
-        for (int i = 0; i <= last; i++) {
-            if (resourceId.charAt(i) == '/'
-                    && resourceId.regionMatches(true, i, VAULTS_SEGMENT, 0, VAULTS_SEGMENT.length())) {
-                return i;
+    static int nameStart(String resourceId) {
+        for (String type : KEY_VAULT_TYPES) {
+            int last = resourceId.length() - type.length();
+            for (int i = 0; i <= last; i++) {
+                if (resourceId.charAt(i) == '/' && resourceId.regionMatches(true, i, type, 0, type.length())) {
+                    return i + type.length();
+                }
             }
         }
         return -1;
@@ -61,9 +73,9 @@ final class AzureRecordReader {
         r.operation = text(record, "operationName", "operationName");
         String resultType = text(record, "resultType", "resultType");
         r.resultSignature = text(record, "resultSignature", "resultSignature");
-        r.sourceIp = text(record, "callerIpAddress", "callerIpAddress");
+        String caller = text(record, "callerIpAddress", "callerIpAddress");
         r.correlationId = text(record, "correlationId", "correlationId");
-        String resourceId = text(record, "resourceId", "resourceId");
+        String resourceId = resourceId(record);
 
         JsonNode claim = object(object(record, "identity", "identity"), "claim", "identity.claim");
         String upn = text(claim, "upn", "identity.claim.upn");
@@ -72,35 +84,35 @@ final class AzureRecordReader {
                 : text(claim, UPN_CLAIM_URI, "identity.claim[" + UPN_CLAIM_URI + "]");
         r.appId = text(claim, "appid", "identity.claim.appid");
 
-        JsonNode properties = object(record, "properties", "properties");
+        JsonNode properties = JsonFields.properties(record.get("properties"), "properties");
         r.objectId = text(properties, "id", "properties.id");
         r.requestUri = text(properties, "requestUri", "properties.requestUri");
         r.clientInfo = text(properties, "clientInfo", "properties.clientInfo");
         r.httpStatusCode = httpStatus(properties == null ? null : properties.get("httpStatusCode"), "properties.httpStatusCode");
-        complete(r, resultType, resourceId, upn, longUpn);
+        complete(r, resultType, resourceId, upn, longUpn, caller);
         return r;
     }
 
     /** What every reader of the raw shape derives the same way from the fields it read (see StreamingEnvelopeReader). */
-    static void complete(AuditRecord r, String resultType, String resourceId, String upn, String longUpn) {
+    static void complete(AuditRecord r, String resultType, String resourceId, String upn, String longUpn, String caller) {
         r.shape = "azure";
+        CallerAddress.fromRaw(caller, r);
         r.outcomeSuccess = "Success".equalsIgnoreCase(resultType);
         r.resourceId = resourceId;
         r.vaultName = vaultName(resourceId);
         r.upn = upn != null && !upn.isBlank() ? upn : longUpn;
     }
 
-    /** The vault's name is the resource id's last segment: {@code .../VAULTS/KV-PAYMENTS-PROD}. */
+    /** The vault's (or Managed HSM pool's) name is the resource id's last segment: {@code .../VAULTS/KV-PAYMENTS-PROD}. */
     static String vaultName(String resourceId) {
         if (resourceId == null) {
             return null;
         }
-        int at = vaultsSegment(resourceId);
+        int at = nameStart(resourceId);
         if (at < 0) {
             return null;
         }
-        String rest = resourceId.substring(at + VAULTS_SEGMENT.length());
-        int slash = rest.indexOf('/');
-        return slash < 0 ? rest : rest.substring(0, slash);
+        int slash = resourceId.indexOf('/', at);
+        return slash < 0 ? resourceId.substring(at) : resourceId.substring(at, slash);
     }
 }

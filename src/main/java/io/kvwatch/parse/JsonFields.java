@@ -1,6 +1,9 @@
 package io.kvwatch.parse;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** Typed reads of optional JSON fields: absent and null are the same, a value of the wrong type rejects the record. */
 final class JsonFields {
@@ -36,6 +39,25 @@ final class JsonFields {
             throw wrongType(path, "an object", node);
         }
         return node;
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * A record's {@code properties}: an object, or a string holding one (some exporters write it so; Elastic's pipeline
+     * parses it). A string that is not a JSON object is what Elastic's pipeline leaves unparsed: the record has no
+     * readable properties (and so no {@code properties.id}), which is not a reason to reject it. Null when absent.
+     */
+    static JsonNode properties(JsonNode node, String path) throws RejectedRecordException {
+        if (node != null && node.isTextual()) {
+            try {
+                JsonNode parsed = MAPPER.readTree(node.textValue());
+                return parsed != null && parsed.isObject() ? parsed : null;
+            } catch (JsonProcessingException notJson) {
+                return null;
+            }
+        }
+        return asObject(node, path);
     }
 
     /** An HTTP status: a number, or a string of digits as some exporters write it; 0 when absent. */

@@ -32,7 +32,8 @@ final class StreamingEnvelopeReader {
     private static final int TIME = 1, CATEGORY = 1 << 1, RESOURCE_ID = 1 << 2, OPERATION = 1 << 3,
             RESULT_TYPE = 1 << 4, RESULT_SIGNATURE = 1 << 5, CALLER_IP = 1 << 6, CORRELATION_ID = 1 << 7,
             IDENTITY = 1 << 8, PROPERTIES = 1 << 9, CLAIM = 1 << 10, UPN = 1 << 11, LONG_UPN = 1 << 12,
-            APP_ID = 1 << 13, OBJECT_ID = 1 << 14, REQUEST_URI = 1 << 15, CLIENT_INFO = 1 << 16, STATUS = 1 << 17;
+            APP_ID = 1 << 13, OBJECT_ID = 1 << 14, REQUEST_URI = 1 << 15, CLIENT_INFO = 1 << 16, STATUS = 1 << 17,
+            RESOURCE_ID_CAPITALISED = 1 << 18;
 
     private StreamingEnvelopeReader() {}
 
@@ -75,7 +76,7 @@ final class StreamingEnvelopeReader {
     private static final class RecordFields {
         int seen;
         boolean unsure;
-        String time, category, resourceId, operation, resultType, resultSignature, callerIp, correlationId;
+        String time, category, resourceId, resourceIdCapitalised, operation, resultType, resultSignature, callerIp, correlationId;
         String upn, longUpn, appId, objectId, requestUri, clientInfo;
         int status;
 
@@ -83,7 +84,7 @@ final class StreamingEnvelopeReader {
         Object read(JsonParser p, long ingestTimestamp) throws IOException {
             seen = 0;
             unsure = false;
-            time = category = resourceId = operation = resultType = resultSignature = callerIp = correlationId = null;
+            time = category = resourceId = resourceIdCapitalised = operation = resultType = resultSignature = callerIp = correlationId = null;
             upn = longUpn = appId = objectId = requestUri = clientInfo = null;
             status = 0;
             for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
@@ -92,6 +93,8 @@ final class StreamingEnvelopeReader {
                     case "time" -> time = text(p, t, TIME);
                     case "category" -> category = text(p, t, CATEGORY);
                     case "resourceId" -> resourceId = text(p, t, RESOURCE_ID);
+                    // The other spelling: the tree path decides which wins when a record has both.
+                    case "ResourceId" -> resourceIdCapitalised = text(p, t, RESOURCE_ID_CAPITALISED);
                     case "operationName" -> operation = text(p, t, OPERATION);
                     case "resultType" -> resultType = text(p, t, RESULT_TYPE);
                     case "resultSignature" -> resultSignature = text(p, t, RESULT_SIGNATURE);
@@ -107,10 +110,10 @@ final class StreamingEnvelopeReader {
                     default -> p.skipChildren();
                 }
             }
-            if (unsure) {
+            if (unsure || (seen & (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) == (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) {
                 return null;
             }
-            if (!AzureRecordReader.isKeyVaultAudit(category, resourceId)) {
+            if (!AzureRecordReader.isKeyVaultAudit(category)) {
                 return StreamingEnvelopeReader.IGNORED;
             }
             if (time == null) {
@@ -122,14 +125,14 @@ final class StreamingEnvelopeReader {
             }
             r.operation = operation;
             r.resultSignature = resultSignature;
-            r.sourceIp = callerIp;
             r.correlationId = correlationId;
             r.appId = appId;
             r.objectId = objectId;
             r.requestUri = requestUri;
             r.clientInfo = clientInfo;
             r.httpStatusCode = status;
-            AzureRecordReader.complete(r, resultType, resourceId, upn, longUpn);
+            AzureRecordReader.complete(r, resultType, resourceId != null ? resourceId : resourceIdCapitalised, upn, longUpn,
+                    callerIp);
             return r;
         }
 

@@ -6,7 +6,15 @@ import io.kvwatch.model.RawMessage;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
+import java.util.List;
+import java.util.Locale;
 
 /** Time values as Azure and Elastic write them. */
 final class Timestamps {
@@ -22,8 +30,8 @@ final class Timestamps {
     }
 
     /**
-     * Parses an ISO-8601 instant with a zone designator ({@code Z} or an offset) and up to nine fractional digits:
-     * Azure writes seven. A number is taken as epoch milliseconds. Returns null for a missing value.
+     * Parses a time as Elastic's Azure integration accepts it (see {@link #parseText}). A number is taken as epoch
+     * milliseconds. Returns null for a missing value.
      */
     static Instant parse(JsonNode node, String field) throws RejectedRecordException {
         if (node == null || node.isNull()) {
@@ -36,17 +44,58 @@ final class Timestamps {
             throw new RejectedRecordException(
                     DeadLetterReason.BAD_TIME, field + ": expected an ISO-8601 time but found " + node.getNodeType());
         }
-        try {
-            return Instant.parse(node.textValue());
-        } catch (DateTimeParseException e) {
+        Instant time = parseText(node.textValue());
+        if (time == null) {
             throw new RejectedRecordException(
-                    DeadLetterReason.BAD_TIME, field + ": not an ISO-8601 time with a zone: " + abbreviate(node.textValue()));
+                    DeadLetterReason.BAD_TIME, field + ": not a time in a format Elastic's Azure integration reads: "
+                            + abbreviate(node.textValue()));
         }
+        return time;
+    }
+
+    // The US forms Azure writes in some categories ("1/9/2007 9:41:00 AM", optionally with an offset) and their
+    // 24-hour variant; Elastic's pipeline reads them, and so without an offset as UTC.
+    private static final List<DateTimeFormatter> US_FORMS = List.of(
+            usForm("M/d/uuuu h:mm:ss a"), usForm("M/d/uuuu h:mm:ss a XXX"), usForm("M/d/uuuu H:mm:ss"));
+
+    private static DateTimeFormatter usForm(String pattern) {
+        return new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(pattern).toFormatter(Locale.US)
+                .withResolverStyle(ResolverStyle.STRICT);
     }
 
     /**
-     * Sets the record's {@code originalTime} and {@code ruleTime} from an ISO-8601 time text, as {@link #parse} and
-     * {@link Instant#toString()} would; false when the text is not such a time. The UTC form Azure writes
+     * A time text as Elastic's Azure integration reads it, or null: ISO-8601 with {@code Z} or an offset and up to nine
+     * fractional digits (Azure writes seven); ISO-8601 without a zone, read as UTC; {@code M/d/yyyy h:mm:ss a}
+     * with or without an offset, and {@code M/d/yyyy H:mm:ss}, without an offset read as UTC.
+     */
+    static Instant parseText(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException notZoned) {
+            // try the other forms
+        }
+        try {
+            return LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException notLocal) {
+            // try the other forms
+        }
+        if (text.indexOf('/') < 0) {
+            return null;
+        }
+        for (int i = 0; i < US_FORMS.size(); i++) {
+            try {
+                return i == 1 ? OffsetDateTime.parse(text, US_FORMS.get(i)).toInstant()
+                        : LocalDateTime.parse(text, US_FORMS.get(i)).toInstant(ZoneOffset.UTC);
+            } catch (DateTimeParseException notThisForm) {
+                // the next
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Sets the record's {@code originalTime} and {@code ruleTime} from a time text, as {@link #parse} and
+     * {@link Instant#toString()} would; false when the text is not a time {@link #parseText} reads. The UTC form Azure writes
      * ({@code 2026-11-02T08:14:03.1200000Z}) is read digit by digit: {@link Instant#parse} and its formatter cost
      * more than the rest of the record's fields together.
      */
@@ -77,14 +126,13 @@ final class Timestamps {
             r.ruleTime = ruleTime(ingestTimestamp, epochSecond * 1000 + nanos / 1_000_000);
             return true;
         }
-        try {
-            Instant time = Instant.parse(text);
-            r.originalTime = time.toString();
-            r.ruleTime = ruleTime(ingestTimestamp, time.toEpochMilli());
-            return true;
-        } catch (DateTimeParseException e) {
+        Instant time = parseText(text);
+        if (time == null) {
             return false;
         }
+        r.originalTime = time.toString();
+        r.ruleTime = ruleTime(ingestTimestamp, time.toEpochMilli());
+        return true;
     }
 
     private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000};

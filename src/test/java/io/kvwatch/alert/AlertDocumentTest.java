@@ -73,12 +73,25 @@ class AlertDocumentTest {
         Alert first = AlertDocument.of(new Detection(refusedRead(), Detection.NEVER, false), NOW, Duration.ofDays(14));
         Alert replayed = AlertDocument.of(new Detection(refusedRead(), Detection.NEVER, false), NOW.plusSeconds(3600), Duration.ofDays(14));
         AuditRecord other = refusedRead();
-        other.ruleTime += 1;
+        other.originalTime = "2026-11-02T08:22:31.701Z";
         Alert different = AlertDocument.of(new Detection(other, Detection.NEVER, false), NOW, Duration.ofDays(14));
+        AuditRecord otherCaller = refusedRead();
+        otherCaller.sourceIp = null;
+        otherCaller.sourceAddress = "<Redacted>";
+        AuditRecord ingestedLater = refusedRead();
+        ingestedLater.ruleTime += 90_000;
+        ingestedLater.shape = "ecs";
+        AuditRecord sameMillisecond = refusedRead();
+        sameMillisecond.originalTime = "2026-11-02T08:22:31.7004321Z";
 
         assertThat(replayed.id).as("a replay, made later, has the same id").isEqualTo(first.id);
         assertThat(AlertFields.parse(first.json).get("kibana.alert.uuid").asText()).isEqualTo(first.id);
-        assertThat(different.id).as("another triggering record has another id").isNotEqualTo(first.id);
+        assertThat(different.id).as("another triggering record (another event time) has another id").isNotEqualTo(first.id);
+        assertThat(AlertDocument.alertId(otherCaller)).as("another caller, another event").isNotEqualTo(first.id);
+        assertThat(AlertDocument.alertId(ingestedLater))
+                .as("the same event reaching the job later, or in the other input shape, has the same id").isEqualTo(first.id);
+        assertThat(AlertDocument.alertId(sameMillisecond))
+                .as("the event time counts to the millisecond, the precision Elastic keeps").isEqualTo(first.id);
         assertThat(first.id).matches("[0-9a-f]{64}");
     }
 

@@ -94,9 +94,29 @@ class EnvelopeParserTest {
     }
 
     @Test
-    void timeWithoutZoneIsADeadLetter() {
+    void timeWithoutZoneIsReadAsUtcAsElasticDoes() {
         ParseResult r = ParseResult.of(GOOD.replace("2026-11-02T08:14:03.1234567Z", "2026-11-02T08:14:03"));
-        assertThat(r.deadLetters).singleElement().satisfies(d -> assertThat(d.reason).isEqualTo("bad_time"));
+        assertThat(r.deadLetters).as("Elastic's Azure pipeline reads a zoneless time as UTC").isEmpty();
+        assertThat(r.records.get(0).ruleTime).isEqualTo(Instant.parse("2026-11-02T08:14:03Z").toEpochMilli());
+    }
+
+    @Test
+    void usTimeFormsAreReadAsElasticDoes() {
+        for (String[] c : new String[][] {
+                {"11/2/2026 8:14:03 AM", "2026-11-02T08:14:03Z"}, {"11/02/2026 08:14:03 pm", "2026-11-02T20:14:03Z"},
+                {"11/2/2026 9:14:03 AM +01:00", "2026-11-02T08:14:03Z"}, {"11/2/2026 20:14:03", "2026-11-02T20:14:03Z"}}) {
+            ParseResult r = ParseResult.of(GOOD.replace("2026-11-02T08:14:03.1234567Z", c[0]));
+            assertThat(r.deadLetters).as(c[0]).isEmpty();
+            assertThat(r.records.get(0).originalTime).as(c[0]).isEqualTo(c[1]);
+        }
+    }
+
+    @Test
+    void timeNoFormReadsIsStillADeadLetter() {
+        for (String bad : new String[] {"2026-11-02", "13/2/2026 8:14:03 AM", "11/2/2026 13:14:03 PM", "yesterday"}) {
+            ParseResult r = ParseResult.of(GOOD.replace("2026-11-02T08:14:03.1234567Z", bad));
+            assertThat(r.deadLetters).as(bad).singleElement().satisfies(d -> assertThat(d.reason).isEqualTo("bad_time"));
+        }
     }
 
     @Test

@@ -1,0 +1,201 @@
+package io.kvwatch.alert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.Detection;
+import io.kvwatch.model.RawMessage;
+import io.kvwatch.parse.EnvelopeParser;
+import io.kvwatch.parse.ParseResult;
+import io.kvwatch.testing.AlertFields;
+import io.kvwatch.testing.AuditStreamGenerator;
+import io.kvwatch.testing.ElasticAzureIntegration;
+import io.kvwatch.testing.IpLiterals;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every alert the job can produce is a document Elasticsearch indexes into Elastic's security alert index: each leaf
+ * field has the type that ECS and the alert index mappings give it ({@code src/test/resources/elastic/alert-field-types.tsv},
+ * with the versions used), and no field is missing from that table. The alerts are made from every record of the
+ * shapes file, of generated traffic and of the odd values real records carry, each as a first sighting, a late
+ * re-alert and a suppression summary.
+ */
+class AlertFieldTypesTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final EnvelopeParser PARSER = new EnvelopeParser(4 << 20, 16384);
+    private static final Instant NOW = Instant.parse("2026-11-02T09:00:00Z");
+
+    static Map<String, String> types;
+
+    @BeforeAll
+    static void loadTable() throws IOException {
+        types = new LinkedHashMap<>();
+        for (String line : resource("/elastic/alert-field-types.tsv")) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                String[] cols = line.split("\t");
+                types.put(cols[0], cols[1]);
+            }
+        }
+        assertThat(types).as("the field table").hasSizeGreaterThan(40);
+    }
+
+    @Test
+    void everyAlertFieldHasItsElasticType() throws IOException {
+        List<AuditRecord> records = new ArrayList<>();
+        for (String line : resource("/samples/keyvault-auditevent-shapes.ndjson")) {
+            records.addAll(ParseResult.of(PARSER, new RawMessage(line, RawMessage.NO_TIMESTAMP, "shapes")).records);
+        }
+        AuditStreamGenerator.Stream generated = AuditStreamGenerator.generate(
+                new AuditStreamGenerator.Profile().days(4).readsPerDay(250).seed(3));
+        for (String line : generated.lines()) {
+            records.addAll(ParseResult.of(PARSER, new RawMessage(line, 1_790_000_000_000L, "generated")).records);
+        }
+        records.addAll(oddRecords());
+        assertThat(records).as("records to alert on").hasSizeGreaterThan(1000);
+
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (AuditRecord r : records) {
+            for (Detection d : detections(r)) {
+                Alert alert = AlertDocument.of(d, NOW, Duration.ofDays(14));
+                check("", AlertFields.parse(alert.json), seen, problems);
+            }
+        }
+        assertThat(problems).as("fields whose value Elasticsearch would refuse, or that the table does not know").isEmpty();
+        assertThat(new TreeSet<>(types.keySet())).as("every field of the table occurs in some alert (the table is not stale)")
+                .isEqualTo(new TreeSet<>(seen.keySet()));
+    }
+
+    @Test
+    void theCheckRejectsWhatElasticsearchWouldRefuse() {
+        ObjectNode bad = MAPPER.createObjectNode();
+        bad.put("source.ip", "<Redacted>");
+        bad.put("source.port", "443");
+        bad.put("@timestamp", "yesterday");
+        bad.put("event.action", 5);
+        bad.put("kibana.alert.something_new", "x");
+        bad.putObject("source").put("ip", "198.51.100.7:443");
+        List<String> problems = new ArrayList<>();
+        check("", bad, new LinkedHashMap<>(), problems);
+        assertThat(problems).as("each bad field is named").hasSize(6);
+    }
+
+    /** Every caller form, time form, resource and properties form the parser accepts, raw and ECS. */
+    private static List<AuditRecord> oddRecords() {
+        List<AuditRecord> out = new ArrayList<>();
+        String[] callers = {"<Redacted>", "198.51.100.7:50432", "2001:db8::7", "[2001:db8::7]:443", "[2001:db8::7]",
+                "::ffff:198.51.100.7", "", "10.0.0.1:99999", "300.1.1.1", "01.2.3.4", "fe80::1%eth0",
+                "kv-client.contoso.com", "1.2.3.4:0", "2001:db8::7:443", "AzureResourceManager"};
+        String[] times = {"2026-11-02T08:14:03.1234567Z", "2026-11-02T08:14:03", "11/2/2026 8:14:03 AM",
+                "11/2/2026 9:14:03 AM +01:00", "2026-11-02T09:14:03.5+01:00"};
+        String[] resources = {
+                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM-PAY",
+                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-1"};
+        int i = 0;
+        for (String caller : callers) {
+            for (String time : times) {
+                ObjectNode raw = MAPPER.createObjectNode();
+                raw.put("time", time).put("category", "AuditEvent").put("operationName", "SecretGet")
+                        .put("resultType", "Success").put("callerIpAddress", caller).put("correlationId", "c-" + i);
+                raw.put(i % 3 == 0 ? "ResourceId" : "resourceId", resources[i % 2]);
+                raw.putObject("identity").putObject("claim")
+                        .put(i % 2 == 0 ? "upn" : "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "u" + i + "@contoso.com");
+                ObjectNode props = MAPPER.createObjectNode().put("id", "https://kv-1.vault.azure.net/secrets/s" + i)
+                        .put("httpStatusCode", i % 4 == 0 ? 403 : 200);
+                if (i % 5 == 0) {
+                    raw.put("properties", props.toString());
+                } else {
+                    raw.set("properties", props);
+                }
+                out.addAll(ParseResult.of(PARSER, new RawMessage(raw.toString(), RawMessage.NO_TIMESTAMP, "odd")).records);
+                ObjectNode ecs = ElasticAzureIntegration.toEcs(raw, Instant.parse("2026-11-02T08:20:00Z"));
+                out.addAll(ParseResult.of(PARSER, new RawMessage(ecs.toString(), 5L, "odd-ecs")).records);
+                out.addAll(ParseResult.of(PARSER, new RawMessage(ElasticAzureIntegration.dotted(ecs).toString(), 5L, "odd-dotted")).records);
+                i++;
+            }
+        }
+        return out;
+    }
+
+    private static List<Detection> detections(AuditRecord r) {
+        Detection first = new Detection(r, Detection.NEVER, false);
+        Detection again = new Detection(r, 1_780_000_000_000L, true);
+        Detection summary = new Detection(r, Detection.NEVER, false);
+        summary.suppressedCount = 3;
+        summary.suppressionStart = r.ruleTime;
+        summary.suppressionEnd = r.ruleTime + 60_000;
+        summary.suppressionFields = java.util.Arrays.stream(SuppressionKey.values()).map(SuppressionKey::ecsField).toArray(String[]::new);
+        summary.suppressionValues = java.util.Arrays.stream(SuppressionKey.values()).map(k -> k.valueOf(r)).toArray(String[]::new);
+        return List.of(first, again, summary);
+    }
+
+    /** Walks the document: dotted top-level keys and nested objects make one path; array elements share their path. */
+    private static void check(String path, JsonNode node, Map<String, Integer> seen, List<String> problems) {
+        if (node.isObject() && !types.containsKey(path)) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                check(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), seen, problems);
+            }
+            return;
+        }
+        if (node.isArray()) {
+            for (JsonNode element : node) {
+                check(path, element, seen, problems);
+            }
+            return;
+        }
+        String type = types.get(path);
+        if (type == null) {
+            problems.add(path + ": not in the field table");
+            return;
+        }
+        seen.merge(path, 1, Integer::sum);
+        if (!node.isNull() && !fits(type, node)) {
+            problems.add(path + ": " + node + " is not a valid " + type);
+        }
+    }
+
+    private static boolean fits(String type, JsonNode v) {
+        return switch (type) {
+            case "keyword" -> v.isTextual();
+            case "ip" -> v.isTextual() && IpLiterals.isIp(v.textValue());
+            case "long" -> v.isIntegralNumber() && v.canConvertToLong();
+            case "float" -> v.isNumber();
+            case "boolean" -> v.isBoolean();
+            case "date" -> v.isTextual() && isIsoInstant(v.textValue());
+            default -> throw new AssertionError("unknown type in the table: " + type);
+        };
+    }
+
+    private static boolean isIsoInstant(String s) {
+        try {
+            Instant.parse(s);
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    private static List<String> resource(String name) throws IOException {
+        try (InputStream in = AlertFieldTypesTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+}
