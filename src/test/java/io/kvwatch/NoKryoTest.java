@@ -104,6 +104,24 @@ class NoKryoTest {
         r.clientInfo = "broken \ud800 surrogate";  // kept as it came, unpaired
         r.operation = "SecretGet";
         r.shape = "azure";
+        r.originalTime = "2026-11-02T08:14:03.123456700Z";
+        r.resultSignature = "Forbidden";
+        r.appId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+        r.vaultName = "HSM-PAYMENTS";
+        r.resourceId = "/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM-PAYMENTS";
+        r.sourceIp = "2001:db8::7";
+        r.sourcePort = 443;
+        r.sourceAddress = "<Redacted>";
+        r.requestUri = "https://kv.vault.azure.net/secrets/x?api-version=7.5";
+        r.correlationId = "2f3e0c11-79b4-4a5e-8d1d-5c7e1b2a9f60";
+        r.origin = "audit-events/0@17#2";
+        assertThat(r).as("every field of the record is filled, so that the round trip covers it")
+                .hasNoNullFieldsOrProperties();
+        for (java.lang.reflect.Field f : AuditRecord.class.getFields()) {
+            if (f.getType().isPrimitive() && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                assertThat(f.get(r)).as("%s is set to a non-default value", f.getName()).isNotIn(0, 0L, false);
+            }
+        }
         TypeSerializer<AuditRecord> serializer = TypeInformation.of(AuditRecord.class).createSerializer(new SerializerConfigImpl());
         assertThat(serializer).isInstanceOf(AuditRecordSerializer.class);
         AuditRecord back = roundTrip(serializer, r);
@@ -118,6 +136,19 @@ class NoKryoTest {
         assertThat(out.length()).as("the key is its 16 bytes").isEqualTo(16);
         assertThat(roundTrip(keys, new TermKey(7, -7))).isEqualTo(new TermKey(7, -7));
         assertSnapshotRestoresCompatibly(keys);
+    }
+
+    @Test
+    void auditRecordStateOfTheFormatBeforeTheSourceFieldsIsRefusedNotMisread() throws Exception {
+        // What the serializer's snapshot wrote before sourcePort and sourceAddress: SimpleTypeSerializerSnapshot's
+        // version 3, with no payload.
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        out.writeUTF(AuditRecordSerializer.Snapshot.class.getName());
+        out.writeInt(3);
+        TypeSerializerSnapshot<AuditRecord> old = TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(out.getCopyOfBuffer()), NoKryoTest.class.getClassLoader());
+        assertThat(AuditRecordSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(old).isIncompatible())
+                .as("the old record format is not read as the new one").isTrue();
     }
 
     private static <T> T roundTrip(TypeSerializer<T> serializer, T value) throws Exception {

@@ -17,10 +17,6 @@ final class AzureRecordReader {
      */
     static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
 
-    // Key Vault's two resource types: vaults and Managed HSM pools. Both write AuditEvent records with the same
-    // operations, claims and properties; the rule's query has no resource condition, so both count.
-    private static final String[] KEY_VAULT_TYPES = {"/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/", "/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/"};
-
     private AzureRecordReader() {}
 
     /**
@@ -41,23 +37,6 @@ final class AzureRecordReader {
     static String resourceId(JsonNode record) throws RejectedRecordException {
         String id = text(record, "resourceId", "resourceId");
         return id != null ? id : text(record, "ResourceId", "ResourceId");
-    }
-
-    /**
-     * Where the resource's name starts in the resource id (after {@code /providers/Microsoft.KeyVault/vaults/} or
-     * {@code .../managedHSMs/}, in any case); -1 if it names neither. Compared in place, char by char: an upper-cased
-     * copy can be longer than the original (German ß becomes SS), so an index found in it would point elsewhere.
-     */
-    static int nameStart(String resourceId) {
-        for (String type : KEY_VAULT_TYPES) {
-            int last = resourceId.length() - type.length();
-            for (int i = 0; i <= last; i++) {
-                if (resourceId.charAt(i) == '/' && resourceId.regionMatches(true, i, type, 0, type.length())) {
-                    return i + type.length();
-                }
-            }
-        }
-        return -1;
     }
 
     // The fields are read (and their types checked) in this order: the first wrong one names the dead letter.
@@ -103,16 +82,47 @@ final class AzureRecordReader {
         r.upn = upn != null && !upn.isBlank() ? upn : longUpn;
     }
 
-    /** The vault's (or Managed HSM pool's) name is the resource id's last segment: {@code .../VAULTS/KV-PAYMENTS-PROD}. */
+    // Key Vault's two resource types: vaults and Managed HSM pools.
+    private static final String[] KEY_VAULT_TYPES = {"/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/", "/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/"};
+    private static final String RESOURCE_GROUPS = "/RESOURCEGROUPS/";
+    private static final String PROVIDERS = "/PROVIDERS/";
+
+    /**
+     * The resource's name: for a vault or a Managed HSM pool the segment after {@code .../VAULTS/} or
+     * {@code .../MANAGEDHSMS/} ({@code KV-PAYMENTS-PROD}); for another resource, as Elastic's pipeline takes it, the
+     * segment after {@code /resourceGroups/<group>/providers/<namespace>/<type>/}. Compared in place, in any case: an
+     * upper-cased copy can be longer than the original (German ß becomes SS), so an index found in it would point
+     * elsewhere.
+     */
     static String vaultName(String resourceId) {
         if (resourceId == null) {
             return null;
         }
-        int at = nameStart(resourceId);
-        if (at < 0) {
-            return null;
+        for (String type : KEY_VAULT_TYPES) {
+            int at = indexOfIgnoreCase(resourceId, type, 0);
+            if (at >= 0) {
+                return segment(resourceId, at + type.length());
+            }
         }
-        int slash = resourceId.indexOf('/', at);
-        return slash < 0 ? resourceId.substring(at) : resourceId.substring(at, slash);
+        int group = indexOfIgnoreCase(resourceId, RESOURCE_GROUPS, 0);
+        int providers = group < 0 ? -1 : indexOfIgnoreCase(resourceId, PROVIDERS, group + RESOURCE_GROUPS.length());
+        int type = providers < 0 ? -1 : resourceId.indexOf('/', providers + PROVIDERS.length());
+        int name = type < 0 ? -1 : resourceId.indexOf('/', type + 1);
+        String n = name < 0 ? null : segment(resourceId, name + 1);
+        return n == null || n.isEmpty() ? null : n;
+    }
+
+    private static String segment(String s, int from) {
+        int slash = s.indexOf('/', from);
+        return slash < 0 ? s.substring(from) : s.substring(from, slash);
+    }
+
+    private static int indexOfIgnoreCase(String s, String part, int from) {
+        for (int i = from; i <= s.length() - part.length(); i++) {
+            if (s.charAt(i) == '/' && s.regionMatches(true, i, part, 0, part.length())) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

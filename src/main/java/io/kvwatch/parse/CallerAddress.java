@@ -5,7 +5,7 @@ import io.kvwatch.model.AuditRecord;
 /**
  * Splits Azure's {@code callerIpAddress} into ECS {@code source.ip}, {@code source.port} and {@code source.address}
  * as Elastic's Azure integration does: an IP literal (IPv4 or IPv6) goes to {@code source.ip}; {@code IPv4:port} and
- * {@code [IPv6]:port} are split into the IP and the port; anything else ({@code <Redacted>}, a host name, a malformed
+ * {@code [IP]:port} are split into the IP and the port; anything else ({@code <Redacted>}, a host name, a malformed
  * address) goes to {@code source.address}, never to {@code source.ip}, which is an {@code ip} field in Elastic's
  * mappings: one bad value there would make Elasticsearch refuse the whole alert.
  *
@@ -29,7 +29,8 @@ final class CallerAddress {
         }
         if (caller.startsWith("[")) {
             int close = caller.indexOf(']');
-            if (close > 0 && isIpv6(caller, 1, close)) {
+            // Elastic's pattern takes any IP in brackets, though only IPv6 needs them.
+            if (close > 0 && (isIpv6(caller, 1, close) || isIpv4(caller, 1, close))) {
                 int port = close == caller.length() - 1 ? 0 : port(caller, close + 1);
                 if (port >= 0) {
                     r.sourceIp = caller.substring(1, close);

@@ -82,7 +82,7 @@ public final class ElasticAzureIntegration {
             ObjectNode resource = azure.putObject("resource");
             resource.put("id", resourceId.textValue());
             Matcher m = RESOURCE_ID.matcher(resourceId.textValue());
-            if (m.matches()) {
+            if (m.lookingAt()) {
                 azure.put("subscription_id", m.group(1));
                 resource.put("group", m.group(2)).put("provider", m.group(3)).put("name", m.group(4));
             }
@@ -136,8 +136,8 @@ public final class ElasticAzureIntegration {
         }
     }
 
-    // /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}, in any case, as the shared
-    // pipeline's grok takes it apart.
+    // /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}[/...], in any case, as the
+    // shared pipeline's grok takes it apart.
     private static final Pattern RESOURCE_ID = Pattern.compile(
             "(?i)/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/([^/]+/[^/]+)/([^/]+)");
 
