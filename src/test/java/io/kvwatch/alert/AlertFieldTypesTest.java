@@ -12,11 +12,15 @@ import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseResult;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
+import io.kvwatch.testing.CollectingOutputs;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.ElasticAzureIntegration;
 import io.kvwatch.testing.IpLiterals;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -27,16 +31,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every alert the job can produce is a document Elasticsearch indexes into Elastic's security alert index: each leaf
  * field has the type that ECS and the alert index mappings give it ({@code src/test/resources/elastic/alert-field-types.tsv},
  * with the versions used), and no field is missing from that table. The alerts are made from every record of the
  * shapes file, of generated traffic and of the odd values real records carry, each as a first sighting, a late
- * re-alert and a suppression summary.
+ * re-alert and a suppression summary; and the job itself is run over the same input, with and without suppression.
  */
 class AlertFieldTypesTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(LoopbackMiniCluster.withSlots(1));
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final EnvelopeParser PARSER = new EnvelopeParser(4 << 20, 16384);
@@ -67,7 +77,9 @@ class AlertFieldTypesTest {
         for (String line : generated.lines()) {
             records.addAll(ParseResult.of(PARSER, new RawMessage(line, 1_790_000_000_000L, "generated")).records);
         }
-        records.addAll(oddRecords());
+        for (String message : oddMessages()) {
+            records.addAll(ParseResult.of(PARSER, new RawMessage(message, 5L, "odd")).records);
+        }
         assertThat(records).as("records to alert on").hasSizeGreaterThan(1000);
 
         Map<String, Integer> seen = new LinkedHashMap<>();
@@ -97,9 +109,33 @@ class AlertFieldTypesTest {
         assertThat(problems).as("each bad field is named").hasSize(6);
     }
 
-    /** Every caller form, time form, resource and properties form the parser accepts, raw and ECS. */
-    private static List<AuditRecord> oddRecords() {
-        List<AuditRecord> out = new ArrayList<>();
+    @Test
+    void theJobsOwnAlertsHaveTheirElasticTypes(@TempDir Path dir) throws Exception {
+        List<String> lines = new ArrayList<>(resource("/samples/keyvault-auditevent-shapes.ndjson"));
+        lines.addAll(oddMessages());
+        lines.addAll(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().days(16).readsPerDay(40).seed(8)).lines());
+        Path input = dir.resolve("in.ndjson");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+        List<String> alerts = new ArrayList<>(CollectingOutputs.runJob(input, Map.of("parallelism", "1"), null).alerts());
+        int plain = alerts.size();
+        alerts.addAll(CollectingOutputs.runJob(input,
+                Map.of("parallelism", "1", "suppression-fields", "vault,source-ip", "suppression-duration", "1h"), null).alerts());
+        assertThat(plain).as("alerts of the job without suppression").isGreaterThan(100);
+        assertThat(alerts.size() - plain).as("alerts of the job with suppression").isGreaterThan(10);
+
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (String alert : alerts) {
+            check("", AlertFields.parse(alert), seen, problems);
+        }
+        assertThat(problems).as("fields of the job's alerts that Elasticsearch would refuse or the table does not know").isEmpty();
+        assertThat(seen).as("the job's alerts carry the caller in each of its forms")
+                .containsKeys("source.ip", "source.port", "source.address", "kibana.alert.suppression.docs_count");
+    }
+
+    /** Every caller form, time form, resource and properties form the parser accepts, raw, ECS and dotted ECS. */
+    private static List<String> oddMessages() {
+        List<String> out = new ArrayList<>();
         String[] callers = {"<Redacted>", "198.51.100.7:50432", "2001:db8::7", "[2001:db8::7]:443", "[2001:db8::7]",
                 "::ffff:198.51.100.7", "", "10.0.0.1:99999", "300.1.1.1", "01.2.3.4", "fe80::1%eth0",
                 "kv-client.contoso.com", "1.2.3.4:0", "2001:db8::7:443", "AzureResourceManager"};
@@ -124,10 +160,10 @@ class AlertFieldTypesTest {
                 } else {
                     raw.set("properties", props);
                 }
-                out.addAll(ParseResult.of(PARSER, new RawMessage(raw.toString(), RawMessage.NO_TIMESTAMP, "odd")).records);
                 ObjectNode ecs = ElasticAzureIntegration.toEcs(raw, Instant.parse("2026-11-02T08:20:00Z"));
-                out.addAll(ParseResult.of(PARSER, new RawMessage(ecs.toString(), 5L, "odd-ecs")).records);
-                out.addAll(ParseResult.of(PARSER, new RawMessage(ElasticAzureIntegration.dotted(ecs).toString(), 5L, "odd-dotted")).records);
+                out.add(raw.toString());
+                out.add(ecs.toString());
+                out.add(ElasticAzureIntegration.dotted(ecs).toString());
                 i++;
             }
         }
