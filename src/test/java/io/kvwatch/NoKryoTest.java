@@ -139,16 +139,34 @@ class NoKryoTest {
     }
 
     @Test
-    void auditRecordStateOfTheFormatBeforeTheSourceFieldsIsRefusedNotMisread() throws Exception {
-        // What the serializer's snapshot wrote before sourcePort and sourceAddress: SimpleTypeSerializerSnapshot's
-        // version 3, with no payload.
+    void auditRecordStateOfRelease010IsMigrated() throws Exception {
+        // What the serializer's snapshot wrote in release 0.1.0: SimpleTypeSerializerSnapshot's version 3, no payload.
         DataOutputSerializer out = new DataOutputSerializer(64);
         out.writeUTF(AuditRecordSerializer.Snapshot.class.getName());
         out.writeInt(3);
         TypeSerializerSnapshot<AuditRecord> old = TypeSerializerSnapshot.readVersionedSnapshot(
                 new DataInputDeserializer(out.getCopyOfBuffer()), NoKryoTest.class.getClassLoader());
-        assertThat(AuditRecordSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(old).isIncompatible())
-                .as("the old record format is not read as the new one").isTrue();
+        assertThat(AuditRecordSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(old).isCompatibleAfterMigration())
+                .as("the old record layout is migrated, not read as the new one").isTrue();
+        TypeSerializer<AuditRecord> oldLayout = old.restoreSerializer();
+        assertThat(oldLayout).isInstanceOf(AuditRecordSerializer.Release010Layout.class);
+
+        AuditRecord written = new AuditRecord();
+        written.ruleTime = 1_790_000_000_123L;
+        written.httpStatusCode = 200;
+        written.upn = "alice@contoso.com";
+        written.sourceIp = "198.51.100.7:50432"; // release 0.1.0 kept callerIpAddress as it came
+        written.requestUri = "https://kv.vault.azure.net/secrets/x?api-version=7.5";
+        written.shape = "azure";
+        DataOutputSerializer state = new DataOutputSerializer(256);
+        oldLayout.serialize(written, state);
+        AuditRecord read = oldLayout.deserialize(new DataInputDeserializer(state.getCopyOfBuffer()));
+        assertThat(read.upn).isEqualTo("alice@contoso.com");
+        assertThat(read.requestUri).as("the fields after the caller are where they were").isEqualTo(written.requestUri);
+        assertThat(read.shape).isEqualTo("azure");
+        assertThat(read.sourceIp + " " + read.sourcePort + " " + read.sourceAddress)
+                .as("the old caller value split as the parser now splits it").isEqualTo("198.51.100.7 50432 null");
+        assertThat(roundTrip(AuditRecordSerializer.INSTANCE, read)).usingRecursiveComparison().isEqualTo(read);
     }
 
     private static <T> T roundTrip(TypeSerializer<T> serializer, T value) throws Exception {

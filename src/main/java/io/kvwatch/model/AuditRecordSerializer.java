@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import io.kvwatch.parse.CallerAddress;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
@@ -79,11 +81,23 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
 
     @Override
     public void serialize(AuditRecord r, DataOutputView out) throws IOException {
+        write(r, out, true);
+    }
+
+    @Override
+    public AuditRecord deserialize(DataInputView in) throws IOException {
+        return read(in, true);
+    }
+
+    /** The record's layout; without the source fields it is the layout of release 0.1.0 (snapshot version 3). */
+    private static void write(AuditRecord r, DataOutputView out, boolean sourceFields) throws IOException {
         out.writeLong(r.ruleTime);
         out.writeLong(r.termHi);
         out.writeLong(r.termLo);
         out.writeInt(r.httpStatusCode);
-        out.writeInt(r.sourcePort);
+        if (sourceFields) {
+            out.writeInt(r.sourcePort);
+        }
         out.writeBoolean(r.outcomeSuccess);
         writeString(r.originalTime, out);
         writeString(r.operation, out);
@@ -94,7 +108,9 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
         writeString(r.vaultName, out);
         writeString(r.resourceId, out);
         writeString(r.sourceIp, out);
-        writeString(r.sourceAddress, out);
+        if (sourceFields) {
+            writeString(r.sourceAddress, out);
+        }
         writeString(r.requestUri, out);
         writeString(r.clientInfo, out);
         writeString(r.correlationId, out);
@@ -102,14 +118,15 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
         writeString(r.shape, out);
     }
 
-    @Override
-    public AuditRecord deserialize(DataInputView in) throws IOException {
+    private static AuditRecord read(DataInputView in, boolean sourceFields) throws IOException {
         AuditRecord r = new AuditRecord();
         r.ruleTime = in.readLong();
         r.termHi = in.readLong();
         r.termLo = in.readLong();
         r.httpStatusCode = in.readInt();
-        r.sourcePort = in.readInt();
+        if (sourceFields) {
+            r.sourcePort = in.readInt();
+        }
         r.outcomeSuccess = in.readBoolean();
         r.originalTime = readString(in);
         r.operation = readString(in);
@@ -120,7 +137,12 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
         r.vaultName = readString(in);
         r.resourceId = readString(in);
         r.sourceIp = readString(in);
-        r.sourceAddress = readString(in);
+        if (sourceFields) {
+            r.sourceAddress = readString(in);
+        } else {
+            // Release 0.1.0 kept callerIpAddress as it came: split it as the parser now does.
+            CallerAddress.fromRaw(r.sourceIp, r);
+        }
         r.requestUri = readString(in);
         r.clientInfo = readString(in);
         r.correlationId = readString(in);
@@ -186,40 +208,108 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
     /**
      * Restores the serializer from checkpoints and savepoints (the detector keeps records of pending alerts).
      *
-     * <p>Versions: 3 (what {@link SimpleTypeSerializerSnapshot} writes) is the record format without
-     * {@code sourcePort} and {@code sourceAddress}; {@value #FORMAT_WITH_SOURCE_FIELDS} adds them. State written in
-     * the old format cannot be read by this serializer, so restoring it is refused as incompatible rather than read
-     * into wrong fields.
+     * <p>Versions: 3 (what {@link SimpleTypeSerializerSnapshot} wrote for release 0.1.0) is the record layout without
+     * {@code sourcePort} and {@code sourceAddress}; {@value #FORMAT_WITH_SOURCE_FIELDS} adds them. State of the old
+     * layout is read with {@link Release010Layout} and migrated: Flink reads it with that serializer and writes it
+     * with this one.
      */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<AuditRecord> {
+        static final int RELEASE_010_LAYOUT = 3;
         static final int FORMAT_WITH_SOURCE_FIELDS = 4;
 
-        private int readVersion = FORMAT_WITH_SOURCE_FIELDS;
+        private int format;
 
         public Snapshot() {
+            this(FORMAT_WITH_SOURCE_FIELDS);
+        }
+
+        private Snapshot(int format) {
             super(() -> INSTANCE);
+            this.format = format;
         }
 
         @Override
         public int getCurrentVersion() {
-            return FORMAT_WITH_SOURCE_FIELDS;
+            return format;
         }
 
         @Override
         public void readSnapshot(int version, DataInputView in, ClassLoader classLoader) throws IOException {
-            readVersion = version;
+            format = version;
             if (version < FORMAT_WITH_SOURCE_FIELDS) {
                 super.readSnapshot(version, in, classLoader);
             }
         }
 
         @Override
+        public TypeSerializer<AuditRecord> restoreSerializer() {
+            return format < FORMAT_WITH_SOURCE_FIELDS ? Release010Layout.INSTANCE : INSTANCE;
+        }
+
+        @Override
         public TypeSerializerSchemaCompatibility<AuditRecord> resolveSchemaCompatibility(
                 TypeSerializerSnapshot<AuditRecord> oldSnapshot) {
-            if (oldSnapshot instanceof Snapshot old && old.readVersion < FORMAT_WITH_SOURCE_FIELDS) {
-                return TypeSerializerSchemaCompatibility.incompatible();
+            if (oldSnapshot instanceof Snapshot old && old.format < FORMAT_WITH_SOURCE_FIELDS) {
+                return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
             }
             return super.resolveSchemaCompatibility(oldSnapshot);
+        }
+    }
+
+    /** Reads (and writes) the record layout of release 0.1.0, for state taken by that release. */
+    public static final class Release010Layout extends TypeSerializerSingleton<AuditRecord> {
+        private static final long serialVersionUID = 1L;
+
+        public static final Release010Layout INSTANCE = new Release010Layout();
+
+        @Override
+        public boolean isImmutableType() {
+            return false;
+        }
+
+        @Override
+        public AuditRecord createInstance() {
+            return new AuditRecord();
+        }
+
+        @Override
+        public AuditRecord copy(AuditRecord from) {
+            return AuditRecordSerializer.INSTANCE.copy(from);
+        }
+
+        @Override
+        public AuditRecord copy(AuditRecord from, AuditRecord reuse) {
+            return copy(from);
+        }
+
+        @Override
+        public int getLength() {
+            return -1;
+        }
+
+        @Override
+        public void serialize(AuditRecord r, DataOutputView out) throws IOException {
+            write(r, out, false);
+        }
+
+        @Override
+        public AuditRecord deserialize(DataInputView in) throws IOException {
+            return read(in, false);
+        }
+
+        @Override
+        public AuditRecord deserialize(AuditRecord reuse, DataInputView in) throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView in, DataOutputView out) throws IOException {
+            serialize(deserialize(in), out);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<AuditRecord> snapshotConfiguration() {
+            return new Snapshot(Snapshot.RELEASE_010_LAYOUT);
         }
     }
 

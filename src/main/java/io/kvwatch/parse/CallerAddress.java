@@ -11,12 +11,12 @@ import io.kvwatch.model.AuditRecord;
  *
  * <p>The IP check reads literals only, character by character: no DNS lookup, whatever the text.
  */
-final class CallerAddress {
+public final class CallerAddress {
 
     private CallerAddress() {}
 
     /** Sets {@code sourceIp}, {@code sourcePort} and {@code sourceAddress} from a raw {@code callerIpAddress}. */
-    static void fromRaw(String caller, AuditRecord r) {
+    public static void fromRaw(String caller, AuditRecord r) {
         r.sourceIp = null;
         r.sourcePort = 0;
         r.sourceAddress = null;
