@@ -12,6 +12,8 @@ import java.util.List;
  *
  * @param source where the rule was read from, for messages
  * @param note the file's investigation guide, null when it has none
+ * @param query the file's query, compiled, and requiring a value in each new-terms field (as Elastic does: a
+ *     document without one has no term)
  * @param historyWindowStart the window as the file states it ({@code now-14d}); the window in force is
  *     {@code historyWindow}, which {@code history-window} may override
  */
