@@ -10,6 +10,7 @@ import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.TermKey;
+import io.kvwatch.rule.DetectionRule;
 import java.time.Duration;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -36,7 +37,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <p>A batch job. Settings ({@link JobOptions}): {@code input} (file or directory, required), {@code savepoint} (the
  * directory to write, required), {@code dead-letters}, {@code parallelism}; and those that must equal the job's:
- * {@code history-window}, {@code max-parallelism}, {@code require-2xx}, {@code max-message-size}.
+ * {@code rule}, {@code history-window}, {@code max-parallelism}, {@code require-2xx}, {@code max-message-size}.
  */
 public final class BootstrapHistory {
 
@@ -64,12 +65,13 @@ public final class BootstrapHistory {
     /** Adds the whole batch pipeline, up to the savepoint, to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         configure(env);
-        Duration window = config.get(JobOptions.HISTORY_WINDOW);
+        DetectionRule rule = KeyVaultNewTermsJob.rule(config);
+        Duration window = rule.historyWindow();
         int maxParallelism = config.get(JobOptions.MAX_PARALLELISM);
 
         SingleOutputStreamOperator<AuditRecord> records = KeyVaultNewTermsJob.parse(input.open(env), config);
         StateBootstrapTransformation<AuditRecord> history =
-                OperatorTransformation.bootstrapWith(KeyVaultNewTermsJob.counting(records, config))
+                OperatorTransformation.bootstrapWith(KeyVaultNewTermsJob.counting(records, config, rule))
                         .keyBy(new KeyVaultNewTermsJob.ByTerm(), TypeInformation.of(TermKey.class))
                         .transform(new TermHistoryBootstrap(
                                 window, config.getOptional(JobOptions.STATE_TTL).orElse(null)));

@@ -22,8 +22,10 @@ import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
 import io.kvwatch.rule.CountingRecords;
+import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.rule.ExceptionList;
 import io.kvwatch.rule.RetrievalFilter;
+import io.kvwatch.rule.RuleFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,6 +46,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Azure Key Vault Secret Key Usage by Unusual Identity, as a continuous Flink job: alert the first time a user
  * principal reads (or tries to read) a Key Vault object after not having done so for the history window (14 days).
+ * The rule (what counts, the term, the window, what alerts say) is Elastic's rule file, the bundled one or the one
+ * named by {@code rule}, read when the job is built.
  *
  * <pre>
  *   messages → parse → filter (the rule) → keyBy (upn, properties.id) → first-seen detector → alerts
@@ -55,11 +59,14 @@ import org.slf4j.LoggerFactory;
 public final class KeyVaultNewTermsJob {
 
     private final JobConfig config;
+    private final DetectionRule rule;
     private final MessageInput input;
     private final JobOutputs outputs;
 
+    /** Reads the rule: a rule file the job cannot follow fails here, at submission. */
     public KeyVaultNewTermsJob(JobConfig config, MessageInput input, JobOutputs outputs) {
         this.config = config;
+        this.rule = rule(config);
         this.input = input;
         this.outputs = outputs;
     }
@@ -71,8 +78,22 @@ public final class KeyVaultNewTermsJob {
         LOG.info("Settings: {}", config); // credentials hidden
         KafkaSettings.from(config).ifPresent(kafka -> LOG.info("Kafka: {}", kafka));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config)).build(env);
-        env.execute("Key Vault new-terms: " + io.kvwatch.rule.KeyVaultRetrievalRule.NAME);
+        KeyVaultNewTermsJob job = new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config));
+        LOG.info("Rule: {} ({}), {} history window, from {}; counts records matching {}", job.rule.name(),
+                job.rule.ruleId(), job.rule.historyWindowText(), job.rule.source(), job.rule.query());
+        job.build(env);
+        env.execute("Key Vault new-terms: " + job.rule.name());
+    }
+
+    /**
+     * The rule in force: the file named by {@code rule}, else the bundled one; {@code history-window}, when set,
+     * overrides the file's window. Read here, on the client, and shipped with the job's functions.
+     */
+    public static DetectionRule rule(JobConfig config) {
+        DetectionRule rule = config.getOptional(JobOptions.RULE)
+                .map(file -> RuleFile.load(Path.of(file)))
+                .orElseGet(DetectionRule::bundled);
+        return config.getOptional(JobOptions.HISTORY_WINDOW).map(rule::withHistoryWindow).orElse(rule);
     }
 
     /** Kafka (or Event Hubs) when {@code kafka.topic} is set; else the files of {@code input}, or the sample. */
@@ -97,10 +118,10 @@ public final class KeyVaultNewTermsJob {
     /** Adds the whole pipeline to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         configure(env);
-        Duration window = config.get(JobOptions.HISTORY_WINDOW);
+        Duration window = rule.historyWindow();
 
         SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
-        DataStream<AuditRecord> counting = counting(records, config);
+        DataStream<AuditRecord> counting = counting(records, config, rule);
         if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
                     .uid("record-time-watermarks").name("Event time from record time");
@@ -110,7 +131,7 @@ public final class KeyVaultNewTermsJob {
                 counting.keyBy(new ByTerm())
                         .process(new FirstSeenDetector(window, learningPeriod(),
                                 config.getOptional(JobOptions.STATE_TTL).orElse(null)))
-                        .uid(FirstSeenDetector.UID).name("First seen in " + window.toDays() + " days");
+                        .uid(FirstSeenDetector.UID).name("First seen in " + rule.historyWindowText());
 
         List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
         if (!suppressBy.isEmpty()) {
@@ -119,7 +140,7 @@ public final class KeyVaultNewTermsJob {
                     .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
         }
 
-        outputs.alerts(detections.map(new FormatAlerts(window)).uid("format-alerts").name("Alert documents"));
+        outputs.alerts(detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents"));
         outputs.deadLetters(deadLetterDocuments(records));
     }
 
@@ -139,14 +160,15 @@ public final class KeyVaultNewTermsJob {
     }
 
     /** The records that count for the rule and are not excepted, with their term key. */
-    static SingleOutputStreamOperator<AuditRecord> counting(DataStream<AuditRecord> records, JobConfig config) {
-        return records.flatMap(countingRecords(config))
+    static SingleOutputStreamOperator<AuditRecord> counting(
+            DataStream<AuditRecord> records, JobConfig config, DetectionRule rule) {
+        return records.flatMap(countingRecords(config, rule))
                 .uid("rule-filter").name("Key Vault reads by a user (the rule)");
     }
 
     /** The rule's filter with the exceptions, read here so that a bad file fails the submission. */
-    static CountingRecords countingRecords(JobConfig config) {
-        RetrievalFilter filter = new RetrievalFilter(config.get(JobOptions.REQUIRE_2XX));
+    static CountingRecords countingRecords(JobConfig config, DetectionRule rule) {
+        RetrievalFilter filter = new RetrievalFilter(rule, config.get(JobOptions.REQUIRE_2XX));
         String file = config.get(JobOptions.EXCEPTIONS);
         if (file == null) {
             return new CountingRecords(filter);
@@ -190,7 +212,7 @@ public final class KeyVaultNewTermsJob {
         if (!config.get(JobOptions.LEARNING)) {
             return null;
         }
-        return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(config.get(JobOptions.HISTORY_WINDOW));
+        return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(rule.historyWindow());
     }
 
     /** Event time for inputs without an ingest timestamp of their own: each record's rule time. */

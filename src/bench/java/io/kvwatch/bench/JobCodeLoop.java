@@ -8,7 +8,7 @@ import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
-import io.kvwatch.rule.KeyVaultRetrievalRule;
+import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.rule.RetrievalFilter;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class JobCodeLoop extends Baselines.Loop implements EnvelopeParser.Output {
 
-    private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
+    private static final long WINDOW = DetectionRule.bundled().historyWindow().toMillis();
 
     private final EnvelopeParser parser = KeyVaultNewTermsJob.parser(JobConfig.of(Map.of())); // the job's defaults
     private final RetrievalFilter filter = new RetrievalFilter(false);

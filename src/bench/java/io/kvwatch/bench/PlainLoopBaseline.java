@@ -2,11 +2,13 @@ package io.kvwatch.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kvwatch.rule.KeyVaultRetrievalRule;
+import io.kvwatch.model.RecordField;
+import io.kvwatch.rule.DetectionRule;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The same-run baseline of the issue: the rule's work in a single-threaded plain-Java loop over the same message
@@ -18,7 +20,10 @@ final class PlainLoopBaseline extends Baselines.Loop {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
-    private static final long WINDOW = KeyVaultRetrievalRule.HISTORY_WINDOW.toMillis();
+    /** The bundled rule's operations: the one condition of its query this loop evaluates on the JSON itself. */
+    private static final Set<String> READ_OPERATIONS =
+            DetectionRule.bundled().query().requiredValues(RecordField.EVENT_ACTION);
+    private static final long WINDOW = DetectionRule.bundled().historyWindow().toMillis();
 
     final Map<String, Long> lastSeen;
 
@@ -53,7 +58,7 @@ final class PlainLoopBaseline extends Baselines.Loop {
             JsonNode pl = r.path("azure").path("platformlogs");
             if (!"azure.platformlogs".equals(event.path("dataset").textValue())
                     || !"success".equalsIgnoreCase(event.path("outcome").textValue())
-                    || !KeyVaultRetrievalRule.READ_OPERATIONS.contains(event.path("action").textValue())) {
+                    || !READ_OPERATIONS.contains(event.path("action").textValue())) {
                 return;
             }
             upn = pl.path("identity").path("claim").path("upn").textValue();
@@ -64,7 +69,7 @@ final class PlainLoopBaseline extends Baselines.Loop {
             if (!"AuditEvent".equalsIgnoreCase(r.path("category").textValue()) || resourceId == null
                     || !resourceId.toUpperCase(Locale.ROOT).contains("/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/")
                     || !"Success".equalsIgnoreCase(r.path("resultType").textValue())
-                    || !KeyVaultRetrievalRule.READ_OPERATIONS.contains(r.path("operationName").textValue())) {
+                    || !READ_OPERATIONS.contains(r.path("operationName").textValue())) {
                 return;
             }
             JsonNode claim = r.path("identity").path("claim");

@@ -1,12 +1,11 @@
 package io.kvwatch.alert;
 
-import static io.kvwatch.rule.KeyVaultRetrievalRule.*;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
+import io.kvwatch.rule.DetectionRule;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,7 +22,6 @@ import java.util.HexFormat;
 public final class AlertDocument {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String MITRE = "https://attack.mitre.org/";
 
     private AlertDocument() {}
 
@@ -34,7 +32,7 @@ public final class AlertDocument {
      * record, {@code event.ingested} for an ECS document), so the same event read in both shapes would get two ids.
      * Replaying the same input gives the same id, so a consumer (or a compacted topic keyed by it) can drop duplicates.
      */
-    public static String alertId(AuditRecord r) {
+    public static String alertId(String ruleId, AuditRecord r) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -42,7 +40,7 @@ public final class AlertDocument {
             throw new IllegalStateException(e);
         }
         for (String part : new String[] {
-                RULE_ID, r.upn, r.objectId, Long.toString(eventTime(r).toEpochMilli()),
+                ruleId, r.upn, r.objectId, Long.toString(eventTime(r).toEpochMilli()),
                 r.operation, r.correlationId, r.requestUri, r.sourceIp, Integer.toString(r.sourcePort), r.sourceAddress}) {
             sha.update((part == null ? "" : part).getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
@@ -57,30 +55,45 @@ public final class AlertDocument {
         return t.truncatedTo(ChronoUnit.MILLIS);
     }
 
+    /** The alert of the bundled rule with {@code historyWindow} in force. */
     public static Alert of(Detection detection, Instant now, Duration historyWindow) {
+        return of(detection, now, DetectionRule.bundled().withHistoryWindow(historyWindow));
+    }
+
+    /** The alert of {@code rule}: the rule's fields are the rule file's, its window the one in force. */
+    public static Alert of(Detection detection, Instant now, DetectionRule rule) {
         AuditRecord r = detection.record;
-        String id = alertId(r);
+        String id = alertId(rule.ruleId(), r);
         String ingested = Instant.ofEpochMilli(r.ruleTime).toString();
 
         ObjectNode doc = MAPPER.createObjectNode();
         doc.put("@timestamp", now.toString());
         doc.put("kibana.alert.uuid", id);
         doc.put("kibana.alert.original_time", eventTime(r).toString());
-        doc.putArray("kibana.alert.new_terms").add(r.upn).add(r.objectId);
-        doc.put("kibana.alert.reason", reason(detection, historyWindow));
-        doc.put("kibana.alert.severity", SEVERITY);
-        doc.put("kibana.alert.risk_score", RISK_SCORE);
+        ArrayNode newTerms = doc.putArray("kibana.alert.new_terms");
+        rule.newTermsFields().forEach(f -> newTerms.add(f.text(r)));
+        doc.put("kibana.alert.reason", reason(detection, rule));
+        doc.put("kibana.alert.severity", rule.severity());
+        doc.put("kibana.alert.risk_score", rule.riskScore());
         doc.put("kibana.alert.status", "active");
         doc.put("kibana.alert.workflow_status", "open");
-        doc.put("kibana.alert.rule.rule_id", RULE_ID);
-        doc.put("kibana.alert.rule.name", NAME);
-        doc.put("kibana.alert.rule.type", TYPE);
-        doc.put("kibana.alert.rule.severity", SEVERITY);
-        doc.put("kibana.alert.rule.risk_score", RISK_SCORE);
+        doc.put("kibana.alert.rule.rule_id", rule.ruleId());
+        doc.put("kibana.alert.rule.name", rule.name());
+        doc.put("kibana.alert.rule.type", rule.type());
+        doc.put("kibana.alert.rule.severity", rule.severity());
+        doc.put("kibana.alert.rule.risk_score", rule.riskScore());
         ArrayNode fields = doc.putArray("kibana.alert.rule.new_terms_fields");
-        NEW_TERMS_FIELDS.forEach(fields::add);
-        doc.put("kibana.alert.rule.history_window", historyWindow.toString());
-        doc.set("kibana.alert.rule.threat", threat());
+        rule.newTermsFields().forEach(f -> fields.add(f.path()));
+        doc.put("kibana.alert.rule.history_window", rule.historyWindow().toString());
+        doc.set("kibana.alert.rule.threat", threat(rule));
+        ArrayNode references = doc.putArray("kibana.alert.rule.references");
+        rule.references().forEach(references::add);
+        if (rule.description() != null) {
+            doc.put("kibana.alert.rule.description", rule.description());
+        }
+        if (rule.note() != null) {
+            doc.put("kibana.alert.rule.note", rule.note());
+        }
 
         doc.put("event.kind", "signal");
         doc.put("event.dataset", "azure.platformlogs");
@@ -134,29 +147,34 @@ public final class AlertDocument {
         }
     }
 
-    private static String reason(Detection d, Duration window) {
+    private static String reason(Detection d, DetectionRule rule) {
         AuditRecord r = d.record;
         String status = r.httpStatusCode != 0 ? " (HTTP " + r.httpStatusCode + ")" : "";
         String history = d.previousSeen == Detection.NEVER
-                ? "no earlier read of it by this user in the " + window.toDays() + "-day history"
+                ? "no earlier read of it by this user in the previous " + rule.historyWindowText()
                 : "last read by this user at " + Instant.ofEpochMilli(d.previousSeen) + ", more than "
-                        + window.toDays() + " days before";
+                        + rule.historyWindowText() + " before";
         return r.operation + status + " of " + r.objectId + " in vault " + r.vaultName + " by " + r.upn
                 + " from " + (r.sourceIp != null ? r.sourceIp : r.sourceAddress) + ": " + history + ".";
     }
 
-    private static ArrayNode threat() {
+    private static ArrayNode threat(DetectionRule rule) {
         ArrayNode threat = MAPPER.createArrayNode();
-        ObjectNode entry = threat.addObject();
-        entry.put("framework", "MITRE ATT&CK");
-        ObjectNode tactic = entry.putObject("tactic");
-        tactic.put("id", TACTIC_ID).put("name", TACTIC_NAME).put("reference", MITRE + "tactics/" + TACTIC_ID + "/");
-        ObjectNode technique = entry.putArray("technique").addObject();
-        technique.put("id", TECHNIQUE_ID).put("name", TECHNIQUE_NAME)
-                .put("reference", MITRE + "techniques/" + TECHNIQUE_ID + "/");
-        technique.putArray("subtechnique").addObject()
-                .put("id", SUBTECHNIQUE_ID).put("name", SUBTECHNIQUE_NAME)
-                .put("reference", MITRE + "techniques/" + TECHNIQUE_ID + "/006/");
+        for (DetectionRule.Threat t : rule.threats()) {
+            ObjectNode entry = threat.addObject();
+            entry.put("framework", t.framework());
+            ref(entry.putObject("tactic"), t.tactic());
+            ArrayNode techniques = entry.putArray("technique");
+            for (DetectionRule.Technique technique : t.techniques()) {
+                ObjectNode node = ref(techniques.addObject(), technique.technique());
+                ArrayNode subtechniques = node.putArray("subtechnique");
+                technique.subtechniques().forEach(sub -> ref(subtechniques.addObject(), sub));
+            }
+        }
         return threat;
+    }
+
+    private static ObjectNode ref(ObjectNode node, DetectionRule.Ref ref) {
+        return node.put("id", ref.id()).put("name", ref.name()).put("reference", ref.reference());
     }
 }

@@ -1,23 +1,24 @@
 package io.kvwatch.alert;
 
 import io.kvwatch.model.Detection;
-import java.time.Duration;
+import io.kvwatch.rule.DetectionRule;
 import java.time.Instant;
 import org.apache.flink.api.common.functions.MapFunction;
 
-/** Renders detections as alert documents, stamped with the wall-clock time the alert was made. */
+/** Renders detections as alert documents of the rule, stamped with the wall-clock time the alert was made. */
 public class FormatAlerts implements MapFunction<Detection, Alert> {
 
     private static final long serialVersionUID = 1L;
 
-    private final Duration historyWindow;
+    /** Read from the rule file when the job was built; shipped with the function. */
+    private final DetectionRule rule;
 
-    public FormatAlerts(Duration historyWindow) {
-        this.historyWindow = historyWindow;
+    public FormatAlerts(DetectionRule rule) {
+        this.rule = rule;
     }
 
     @Override
     public Alert map(Detection detection) {
-        return AlertDocument.of(detection, Instant.now(), historyWindow);
+        return AlertDocument.of(detection, Instant.now(), rule);
     }
 }

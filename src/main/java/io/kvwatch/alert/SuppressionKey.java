@@ -1,39 +1,34 @@
 package io.kvwatch.alert;
 
 import io.kvwatch.model.AuditRecord;
-import java.io.Serializable;
+import io.kvwatch.model.RecordField;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 
 /** The fields alerts are suppressed by, as the user names them, with the ECS names the alert reports them under. */
 public enum SuppressionKey {
-    UPN("upn", "azure.platformlogs.identity.claim.upn", r -> r.upn),
-    OBJECT_ID("object-id", "azure.platformlogs.properties.id", r -> r.objectId),
-    VAULT("vault", "azure.resource.name", r -> r.vaultName),
-    APPID("appid", "azure.platformlogs.identity.claim.appid", r -> r.appId),
-    SOURCE_IP("source-ip", "source.ip", r -> r.sourceIp),
-    OPERATION("operation", "event.action", r -> r.operation);
+    UPN("upn", RecordField.UPN),
+    OBJECT_ID("object-id", RecordField.OBJECT_ID),
+    VAULT("vault", RecordField.RESOURCE_NAME),
+    APPID("appid", RecordField.APPID),
+    SOURCE_IP("source-ip", RecordField.SOURCE_IP),
+    OPERATION("operation", RecordField.EVENT_ACTION);
 
     private final String setting;
-    private final String ecsField;
-    private final SerializableGetter getter;
+    private final RecordField field;
 
-    SuppressionKey(String setting, String ecsField, SerializableGetter getter) {
+    SuppressionKey(String setting, RecordField field) {
         this.setting = setting;
-        this.ecsField = ecsField;
-        this.getter = getter;
+        this.field = field;
     }
 
-    interface SerializableGetter extends Function<AuditRecord, String>, Serializable {}
-
     public String ecsField() {
-        return ecsField;
+        return field.path();
     }
 
     public String valueOf(AuditRecord r) {
-        String v = getter.apply(r);
+        String v = field.text(r);
         return v == null ? "" : v;
     }
 

@@ -2,7 +2,6 @@ package io.kvwatch.config;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
-import io.kvwatch.rule.KeyVaultRetrievalRule;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
@@ -41,9 +40,19 @@ public final class JobOptions {
 
     // ---- the rule
 
+    public static final ConfigOption<String> RULE =
+            key("rule").stringType().noDefaultValue()
+                    .withDescription("Detection-rules TOML file of the rule (Elastic's format): its query, new-terms"
+                            + " fields, history window, severity, risk score, name, id and MITRE mapping. Read when"
+                            + " the job is submitted, on the client, and shipped with the job: tasks never read it."
+                            + " A rule the job cannot follow is refused then. Default: the bundled rule, Elastic's"
+                            + " as released (14-day history, severity medium, risk score 43).");
+
     public static final ConfigOption<Duration> HISTORY_WINDOW =
-            key("history-window").durationType().defaultValue(KeyVaultRetrievalRule.HISTORY_WINDOW)
-                    .withDescription("A term alerts when it was not seen within this span before.");
+            key("history-window").durationType().noDefaultValue()
+                    .withDescription("A term alerts when it was not seen within this span before. Default: the"
+                            + " rule's history_window_start (14 days in the bundled rule); when set, it overrides"
+                            + " the rule file's.");
 
     public static final ConfigOption<Duration> STATE_TTL =
             key("state-ttl").durationType().noDefaultValue()

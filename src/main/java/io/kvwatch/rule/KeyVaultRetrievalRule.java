@@ -1,61 +1,46 @@
 package io.kvwatch.rule;
 
-import java.time.Duration;
+import io.kvwatch.model.RecordField;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Set;
 
 /**
- * The facts of Elastic's new-terms rule "Azure Key Vault Secret Key Usage by Unusual Identity", in one place:
- * its identity, the read operations it watches, the term it tracks and how far back "new" looks.
+ * Elastic's new-terms rule "Azure Key Vault Secret Key Usage by Unusual Identity", as the job knows it: the rule file
+ * bundled with the job (its identity, query, term fields, window and MITRE mapping: the one source of those facts),
+ * and what is the job's own rather than the file's, the term it keys its state by.
  */
 public final class KeyVaultRetrievalRule {
 
-    public static final String RULE_ID = "75c53838-5dcd-11f0-829c-f661ea17fbcd";
-    public static final String NAME = "Azure Key Vault Secret Key Usage by Unusual Identity";
-    public static final String TYPE = "new_terms";
-    public static final String SEVERITY = "medium";
-    public static final int RISK_SCORE = 43;
-
-    public static final String TACTIC_ID = "TA0006";
-    public static final String TACTIC_NAME = "Credential Access";
-    public static final String TECHNIQUE_ID = "T1555";
-    public static final String TECHNIQUE_NAME = "Credentials from Password Stores";
-    public static final String SUBTECHNIQUE_ID = "T1555.006";
-    public static final String SUBTECHNIQUE_NAME = "Cloud Secrets Management Stores";
-
-    /** The rule's history window: a term is new when it was not seen in this span before. */
-    public static final Duration HISTORY_WINDOW = Duration.ofDays(14);
-
-    /** The fields whose combination is the tracked term, in the order alerts list them. */
-    public static final List<String> NEW_TERMS_FIELDS =
-            List.of("azure.platformlogs.identity.claim.upn", "azure.platformlogs.properties.id");
+    /** The bundled rule file, the rule as Elastic released it (14-day history, severity medium, risk score 43). */
+    public static final String BUNDLED_RULE = "/rules/azure-key-vault-secret-key-usage-by-unusual-identity.toml";
 
     /**
-     * The read operations the rule watches, compared exactly (case-sensitive, as Elastic's keyword match is).
-     * Reads of the vault itself (VaultGet) count as well as reads of secrets, keys and certificates.
+     * The term the job keys its state by, (upn, properties.id) digested into a {@code TermKey}: a rule file must name
+     * exactly these fields as its new-terms fields, in either order.
      */
-    public static final Set<String> READ_OPERATIONS =
-            Set.of(
-                    "VaultGet",
-                    "KeyGet",
-                    "KeyList",
-                    "KeyListVersions",
-                    "KeyGetDeleted",
-                    "KeyListDeleted",
-                    "SecretGet",
-                    "SecretList",
-                    "SecretListVersions",
-                    "SecretGetDeleted",
-                    "SecretListDeleted",
-                    "CertificateGet",
-                    "CertificateList",
-                    "CertificateListVersions",
-                    "CertificateGetDeleted",
-                    "CertificateListDeleted",
-                    "CertificatePolicyGet",
-                    "CertificateContactsGet",
-                    "CertificateIssuerGet",
-                    "CertificateIssuersList");
+    public static final List<RecordField> TERM_FIELDS = List.of(RecordField.UPN, RecordField.OBJECT_ID);
+
+    private static volatile DetectionRule bundled;
 
     private KeyVaultRetrievalRule() {}
+
+    /** The bundled rule, read once. */
+    public static DetectionRule bundled() {
+        DetectionRule rule = bundled;
+        if (rule == null) {
+            try (InputStream in = KeyVaultRetrievalRule.class.getResourceAsStream(BUNDLED_RULE)) {
+                if (in == null) {
+                    throw new IllegalStateException("The bundled rule " + BUNDLED_RULE + " is missing from the job jar");
+                }
+                rule = RuleFile.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "the bundled rule " + BUNDLED_RULE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            bundled = rule;
+        }
+        return rule;
+    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.AuditRecord;
+import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.model.Detection;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.Records;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /** The alert document: Elastic's alert fields, the triage fields, and an id that a replay reproduces. */
 class AlertDocumentTest {
+
+    private static final String RULE_ID = DetectionRule.bundled().ruleId();
 
     static final Instant NOW = Instant.parse("2026-11-02T09:00:00Z");
 
@@ -87,10 +90,10 @@ class AlertDocumentTest {
         assertThat(replayed.id).as("a replay, made later, has the same id").isEqualTo(first.id);
         assertThat(AlertFields.parse(first.json).get("kibana.alert.uuid").asText()).isEqualTo(first.id);
         assertThat(different.id).as("another triggering record (another event time) has another id").isNotEqualTo(first.id);
-        assertThat(AlertDocument.alertId(otherCaller)).as("another caller, another event").isNotEqualTo(first.id);
-        assertThat(AlertDocument.alertId(ingestedLater))
+        assertThat(AlertDocument.alertId(RULE_ID, otherCaller)).as("another caller, another event").isNotEqualTo(first.id);
+        assertThat(AlertDocument.alertId(RULE_ID, ingestedLater))
                 .as("the same event reaching the job later, or in the other input shape, has the same id").isEqualTo(first.id);
-        assertThat(AlertDocument.alertId(sameMillisecond))
+        assertThat(AlertDocument.alertId(RULE_ID, sameMillisecond))
                 .as("the event time counts to the millisecond, the precision Elastic keeps").isEqualTo(first.id);
         assertThat(first.id).matches("[0-9a-f]{64}");
     }

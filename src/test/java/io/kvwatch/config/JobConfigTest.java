@@ -3,6 +3,7 @@ package io.kvwatch.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvwatch.KeyVaultNewTermsJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +20,7 @@ class JobConfigTest {
     @Test
     void defaultsAreTheRulesOwn() {
         JobConfig c = JobConfig.load(new String[0], Map.of());
-        assertThat(c.get(JobOptions.HISTORY_WINDOW)).isEqualTo(Duration.ofDays(14));
+        assertThat(KeyVaultNewTermsJob.rule(c).historyWindow()).as("the bundled rule's window").isEqualTo(Duration.ofDays(14));
         assertThat(c.get(JobOptions.OUT_OF_ORDERNESS)).isGreaterThanOrEqualTo(Duration.ofSeconds(30));
         assertThat(c.get(JobOptions.REQUIRE_2XX)).isFalse();
         assertThat(c.getOptional(JobOptions.INPUT)).isEmpty();

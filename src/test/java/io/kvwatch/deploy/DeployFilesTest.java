@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvwatch.KeyVaultNewTermsJob;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.ManagedServiceProperties;
@@ -149,7 +150,7 @@ class DeployFilesTest {
         assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
         assertThat(config.get(JobOptions.DEAD_LETTERS_TOPIC)).isEqualTo("keyvault-dead-letters");
         assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
-        assertThat(config.get(JobOptions.HISTORY_WINDOW)).isEqualTo(Duration.ofDays(14));
+        assertThat(KeyVaultNewTermsJob.rule(config).historyWindow()).isEqualTo(Duration.ofDays(14));
         assertThat(config.eventHubsConnectionString()).as("from the Secret, through the environment").isPresent();
         assertThat(config.getOptional(JobOptions.PARALLELISM))
                 .as("parallelism comes from spec.job.parallelism, not from the job's arguments").isEmpty();
@@ -191,7 +192,7 @@ class DeployFilesTest {
         assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
         assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(config.kafkaClientProperties()).containsEntry("security.protocol", "SSL");
-        assertThat(config.get(JobOptions.HISTORY_WINDOW)).isEqualTo(Duration.ofDays(14));
+        assertThat(KeyVaultNewTermsJob.rule(config).historyWindow()).isEqualTo(Duration.ofDays(14));
 
         JsonNode flink = request.at("/ApplicationConfiguration/FlinkApplicationConfiguration");
         Configuration recommended = GlobalConfiguration.loadConfiguration(FlinkConfTest.FLINK_CONF.toString());

@@ -3,6 +3,7 @@ package io.kvwatch.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.rule.KeyVaultRetrievalRule;
 import java.nio.file.Path;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
@@ -29,6 +30,9 @@ class ShadedJarIT {
             assertThat(file.getEntry("org/apache/flink/connector/base/DeliveryGuarantee.class"))
                     .as("flink-connector-base is on every cluster's classpath").isNull();
             assertThat(file.getEntry("samples/keyvault-audit-sample.ndjson")).as("the bundled sample").isNotNull();
+            assertThat(file.getEntry(KeyVaultRetrievalRule.BUNDLED_RULE.substring(1))).as("the bundled rule file").isNotNull();
+            assertThat(file.getEntry("com/fasterxml/jackson/dataformat/toml/TomlMapper.class"))
+                    .as("the reader of rule files, which no Flink distribution ships").isNotNull();
         }
     }
 }

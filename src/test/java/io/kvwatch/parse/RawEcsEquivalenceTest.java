@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.alert.AlertDocument;
 import io.kvwatch.model.AuditRecord;
+import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.Test;
  * string, the long UPN claim, outcomes, categories, operations, missing fields).
  */
 class RawEcsEquivalenceTest {
+
+    private static final String RULE_ID = DetectionRule.bundled().ruleId();
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final EnvelopeParser PARSER = new EnvelopeParser(4 << 20, 16384);
@@ -118,7 +121,7 @@ class RawEcsEquivalenceTest {
         AuditRecord fromEcs = ParseResult.of(PARSER,
                 ElasticAzureIntegration.toEcs(raw, Instant.ofEpochMilli(1_790_000_090_000L)).toString(), 5L).records.get(0);
         assertThat(fromEcs.ruleTime).as("the rule times differ").isNotEqualTo(fromRaw.ruleTime);
-        assertThat(AlertDocument.alertId(fromEcs)).as("one event, one id").isEqualTo(AlertDocument.alertId(fromRaw));
+        assertThat(AlertDocument.alertId(RULE_ID, fromEcs)).as("one event, one id").isEqualTo(AlertDocument.alertId(RULE_ID, fromRaw));
     }
 
     /** Parses the record raw, as nested ECS and as dotted ECS; returns 1 if it counts, after asserting all agree. */
@@ -148,7 +151,7 @@ class RawEcsEquivalenceTest {
             JsonNode alert = AlertFields.parse(AlertDocument.of(new Detection(a, Detection.NEVER, false), NOW, Duration.ofDays(14)).json);
             ((ObjectNode) alert).remove(List.of("kvwatch.origin", "kvwatch.input_shape"));
             out.add("record " + (RULE.counts(a) ? "counts " + a.upn + " " + a.objectId : "does not count")
-                    + " id " + AlertDocument.alertId(a) + " alert " + alert);
+                    + " id " + AlertDocument.alertId(RULE_ID, a) + " alert " + alert);
         }
         for (DeadLetter d : r.deadLetters) {
             out.add("dead letter " + d.reason);
