@@ -82,7 +82,9 @@ public final class KeyVaultNewTermsJob {
             return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
                     config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK).orElse(kafka.get().isEventHubs()));
         }
-        return config.getOptional(JobOptions.INPUT).map(FileInput::of).orElseGet(FileInput::bundledSample);
+        long maxMessageBytes = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
+        return config.getOptional(JobOptions.INPUT).map(path -> FileInput.of(path, maxMessageBytes))
+                .orElseGet(FileInput::bundledSample);
     }
 
     /** Kafka (or Event Hubs) topics when {@code alerts.topic} is set; else files or the console. */
@@ -102,7 +104,7 @@ public final class KeyVaultNewTermsJob {
         SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
         DataStream<AuditRecord> counting = counting(records, config);
         if (!input.stampsIngestTime()) {
-            counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
+            counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks(input.bounded()))
                     .uid("record-time-watermarks").name("Event time from record time");
         }
 
@@ -115,7 +117,8 @@ public final class KeyVaultNewTermsJob {
         List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
         if (!suppressBy.isEmpty()) {
             detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
-                    .process(new AlertSuppressor(suppressBy, config.get(JobOptions.SUPPRESSION_DURATION)))
+                    .process(new AlertSuppressor(
+                            suppressBy, config.get(JobOptions.SUPPRESSION_DURATION), input.bounded()))
                     .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
         }
 
@@ -193,8 +196,17 @@ public final class KeyVaultNewTermsJob {
         return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(config.get(JobOptions.HISTORY_WINDOW));
     }
 
-    /** Event time for inputs without an ingest timestamp of their own: each record's rule time. */
-    WatermarkStrategy<AuditRecord> recordTimeWatermarks() {
+    /**
+     * Event time for inputs without an ingest timestamp of their own: each record's rule time. A bounded input gets
+     * no watermark until its end, when Flink emits the final one: alerts wait until the whole input is read, so that
+     * each is decided on the full history, whatever order the files and lines come in (the detector's history
+     * accepts sightings in any order). The cost is memory: every term and every pending alert of the input is held
+     * until the end.
+     */
+    WatermarkStrategy<AuditRecord> recordTimeWatermarks(boolean bounded) {
+        if (bounded) {
+            return WatermarkStrategy.<AuditRecord>noWatermarks().withTimestampAssigner((record, ignored) -> record.ruleTime);
+        }
         return WatermarkStrategy.<AuditRecord>forBoundedOutOfOrderness(config.get(JobOptions.OUT_OF_ORDERNESS))
                 .withTimestampAssigner((record, ignored) -> record.ruleTime)
                 .withIdleness(config.get(JobOptions.IDLENESS));

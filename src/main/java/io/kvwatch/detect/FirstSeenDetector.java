@@ -4,6 +4,7 @@ import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.TermKey;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -29,7 +30,9 @@ import org.apache.flink.util.TimeUtils;
  *
  * <p>An alert is held until the watermark passes its record, because a record that arrives later but happened
  * earlier (within the out-of-orderness bound) can take the alert over or cancel it; a repeat is settled at once. A
- * record that arrives behind the watermark (late) is decided at once on what is known, never dropped.
+ * record that arrives behind the watermark (late) is decided at once on what is known, never dropped. On a bounded
+ * input the watermark stays back until the input is read, so every alert is decided on the whole history and nothing
+ * is late, whatever the order of arrival.
  *
  * <p>State per term: the episodes of {@link TermHistory} and the alerts waiting for the watermark. Correctness comes
  * from the event times kept in state; an event-time timer drops the term once the watermark is a full window past
@@ -71,7 +74,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     /**
      * @param learningPeriod when not null, the detector learns without alerting until event time is this far past
-     *     the first record it sees: for a start with empty state and no bootstrap from history
+     *     the earliest record it sees (by rule time, not by arrival; an alert is held back when its record is less
+     *     than this after the earliest record seen by the time the alert is due, which on a bounded input is the
+     *     earliest of the whole input that reached this subtask): for a start with empty state and no bootstrap
      */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
         this(historyWindow, learningPeriod, null);
@@ -158,6 +163,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         long[] known = episodes.value();
         TermHistory.Insert insert = TermHistory.insert(known, t, window);
         if (insert.episodes == known) {
+            if (!late && TermHistory.startsEpisode(known, t)) {
+                sameInstantAsPending(record, t);
+            }
             return; // a repeat inside a known episode: nothing changes, nothing to say
         }
         if (known == null) {
@@ -168,6 +176,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
             // Its timer stays registered and finds nothing: cheaper than deleting it, and harmless.
             pending.remove(insert.voidedStart);
         }
+        if (insert.episodes.length > 2) {
+            updateNextPrevious(insert.episodes, t);
+        }
         if (insert.newStart) {
             Detection detection = new Detection(record, insert.previousSeen, late);
             if (late) {
@@ -176,6 +187,44 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
                 pending.put(t, detection);
                 ctx.timerService().registerEventTimeTimer(t);
             }
+        }
+    }
+
+    /**
+     * Two sightings at the instant an alert is pending for: the alert carries one of the two records, chosen by their
+     * content, not by which came first, so that any order of the input gives the same alert.
+     */
+    private void sameInstantAsPending(AuditRecord record, long t) throws Exception {
+        Detection due = pending.get(t);
+        if (due != null && SAME_INSTANT.compare(record, due.record) < 0) {
+            due.record = record;
+            pending.put(t, due);
+        }
+    }
+
+    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator
+            .comparing((AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.operation, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.correlationId, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.requestUri, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.sourceIp, Comparator.nullsFirst(Comparator.naturalOrder()));
+
+    /**
+     * A sighting that arrives after a later episode's alert can change that alert's previous sighting (an earlier
+     * read, in the gap before it): keep the pending alert's in step, so that it says what the sorted input says.
+     */
+    private void updateNextPrevious(long[] known, long t) throws Exception {
+        int i = 0;
+        while (i + 2 < known.length && known[i + 2] <= t) {
+            i += 2;
+        }
+        if (i + 2 >= known.length) {
+            return;
+        }
+        Detection next = pending.get(known[i + 2]);
+        if (next != null && next.previousSeen != known[i + 1]) {
+            next.previousSeen = known[i + 1];
+            pending.put(known[i + 2], next);
         }
     }
 
