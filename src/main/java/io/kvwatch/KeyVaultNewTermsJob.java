@@ -7,6 +7,7 @@ import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.KafkaSettings;
+import io.kvwatch.detect.EarliestRuleTime;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.io.DeadLetterDocument;
 import io.kvwatch.io.FileInput;
@@ -103,8 +104,11 @@ public final class KeyVaultNewTermsJob {
 
         SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
         DataStream<AuditRecord> counting = counting(records, config);
-        if (!input.stampsIngestTime()) {
-            counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks(input.bounded()))
+        if (input.bounded()) {
+            counting = counting.transform("Event time held until the input is read", counting.getType(),
+                    new EarliestRuleTime(!input.stampsIngestTime())).uid(EarliestRuleTime.UID);
+        } else if (!input.stampsIngestTime()) {
+            counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
                     .uid("record-time-watermarks").name("Event time from record time");
         }
 
@@ -197,16 +201,12 @@ public final class KeyVaultNewTermsJob {
     }
 
     /**
-     * Event time for inputs without an ingest timestamp of their own: each record's rule time. A bounded input gets
-     * no watermark until its end, when Flink emits the final one: alerts wait until the whole input is read, so that
-     * each is decided on the full history, whatever order the files and lines come in (the detector's history
-     * accepts sightings in any order). The cost is memory: every term and every pending alert of the input is held
-     * until the end.
+     * Event time for unbounded inputs without an ingest timestamp of their own: each record's rule time. (A bounded
+     * input holds event time back until it is read, see {@link EarliestRuleTime}: alerts wait until the whole input
+     * is read, so that each is decided on the full history, whatever order files and lines come in. The cost is
+     * memory: every term and every pending alert of the input is held until the end.)
      */
-    WatermarkStrategy<AuditRecord> recordTimeWatermarks(boolean bounded) {
-        if (bounded) {
-            return WatermarkStrategy.<AuditRecord>noWatermarks().withTimestampAssigner((record, ignored) -> record.ruleTime);
-        }
+    WatermarkStrategy<AuditRecord> recordTimeWatermarks() {
         return WatermarkStrategy.<AuditRecord>forBoundedOutOfOrderness(config.get(JobOptions.OUT_OF_ORDERNESS))
                 .withTimestampAssigner((record, ignored) -> record.ruleTime)
                 .withIdleness(config.get(JobOptions.IDLENESS));

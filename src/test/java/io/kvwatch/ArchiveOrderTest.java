@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -75,22 +76,46 @@ class ArchiveOrderTest {
 
     @Test
     void learningPeriodIsCountedFromTheEarliestRecordNotTheFirstToArrive() throws Exception {
-        Map<String, CollectingOutputs> runs = runAll(Map.of("learning", "true", "parallelism", "1"));
-
         long first = stream.reads().stream().mapToLong(Read::time).min().orElseThrow();
         List<Read> expected = NewTermsOracle.expectedAlerts(stream.reads(), WINDOW).stream()
                 .filter(r -> r.time() >= first + WINDOW.toMillis()).toList();
         assertThat(expected).as("the month still has new terms after learning").isNotEmpty();
-        runs.forEach((layout, out) -> assertThat(AlertFields.asReads(out.alerts()))
-                .as("%s: the oracle's alerts after learning", layout).containsExactlyInAnyOrderElementsOf(expected));
-        assertSameDocuments(runs);
+
+        // On two subtasks, each sees a different earliest record: the period starts at the earliest of them all.
+        for (String parallelism : List.of("1", "2")) {
+            Map<String, CollectingOutputs> runs = runAll(Map.of("learning", "true", "parallelism", parallelism));
+            runs.forEach((layout, out) -> assertThat(AlertFields.asReads(out.alerts()))
+                    .as("%s, parallelism %s: the oracle's alerts after learning", layout, parallelism)
+                    .containsExactlyInAnyOrderElementsOf(expected));
+            assertSameDocuments(runs);
+        }
     }
 
     @Test
-    void learningOnTwoSubtasksGivesTheSameAlertsInEveryLayout() throws Exception {
-        Map<String, CollectingOutputs> runs = runAll(Map.of("learning", "true", "parallelism", "2"));
-        assertThat(runs.get("one sorted file").alerts()).as("learning leaves alerts").isNotEmpty();
-        assertSameDocuments(runs);
+    void learningStartsAtTheEarliestRecordOfAllSubtasksEvenWhenItArrivesLast() throws Exception {
+        Instant t0 = Instant.parse("2026-10-01T00:00:00Z");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // over both subtasks: some get no record before day 10
+            lines.add(azureRecord(t0.plus(Duration.ofDays(10)), "learnt" + i + "@contoso.com"));
+            lines.add(azureRecord(t0.plus(Duration.ofDays(15)), "new" + i + "@contoso.com"));
+        }
+        lines.add(azureRecord(t0, "earliest@contoso.com")); // on one subtask only, and read last
+        Path file = dir.resolve("learning.ndjson");
+        Files.write(file, lines, StandardCharsets.UTF_8);
+
+        CollectingOutputs out = CollectingOutputs.runJob(file, Map.of("learning", "true", "parallelism", "2"), null);
+
+        assertThat(AlertFields.asReads(out.alerts())).extracting(Read::upn)
+                .as("learning ends 14 days after the earliest record, on every subtask")
+                .containsExactlyInAnyOrderElementsOf(
+                        java.util.stream.IntStream.range(0, 20).mapToObj(i -> "new" + i + "@contoso.com").toList());
+    }
+
+    private static String azureRecord(Instant time, String upn) {
+        return "{\"time\":\"" + time + "\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/S"
+                + "/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-ONE\",\"operationName\":\"SecretGet\","
+                + "\"resultType\":\"Success\",\"identity\":{\"claim\":{\"upn\":\"" + upn + "\"}},"
+                + "\"properties\":{\"id\":\"https://kv-one.vault.azure.net/secrets/s\",\"httpStatusCode\":200}}";
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.kvwatch.detect;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.TermKey;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.TimeUtils;
 
@@ -67,6 +69,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     /** The earliest rule time this subtask has seen, for the learning period; kept across restores. */
     private transient long firstSeen;
     private transient ListState<Long> firstSeenState;
+    /** Whether the input has ended and {@link #firstSeen} is the earliest of all of it. */
+    private transient boolean inputEnded;
 
     public FirstSeenDetector(Duration historyWindow) {
         this(historyWindow, null);
@@ -182,7 +186,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         if (insert.newStart) {
             Detection detection = new Detection(record, insert.previousSeen, late);
             if (late) {
-                emit(detection, out);
+                emit(detection, watermark, out);
             } else {
                 pending.put(t, detection);
                 ctx.timerService().registerEventTimeTimer(t);
@@ -234,7 +238,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         Detection due = pending.get(timestamp);
         if (due != null) {
             pending.remove(timestamp);
-            emit(due, out);
+            emit(due, lastWatermark, out);
         }
         long[] known = episodes.value();
         // Expire relative to this timer, not to the watermark: when the watermark jumps (catch-up, end of input),
@@ -252,13 +256,27 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         }
     }
 
-    private void emit(Detection detection, Collector<Detection> out) {
-        if (learningPeriod >= 0 && detection.record.ruleTime - learningPeriod < firstSeen) {
+    private void emit(Detection detection, long watermark, Collector<Detection> out) throws IOException {
+        if (learningPeriod >= 0 && detection.record.ruleTime - learningPeriod < learningStart(watermark)) {
             heldBack.inc(); // learnt (the history has it), not said
             return;
         }
         alerts.inc();
         out.collect(detection);
+    }
+
+    /**
+     * The earliest rule time seen. Once the input has ended (the final watermark), it is the earliest of the whole
+     * input, fetched once from {@link EarliestRuleTime}: on a bounded input, alerts come only then, so the learning
+     * period starts at the earliest record, whichever subtask it went to and whenever it arrived.
+     */
+    private long learningStart(long watermark) throws IOException {
+        if (watermark == Long.MAX_VALUE && !inputEnded) {
+            inputEnded = true;
+            firstSeen = Math.min(firstSeen,
+                    EarliestRuleTime.ofInput((StreamingRuntimeContext) getRuntimeContext(), firstSeen));
+        }
+        return firstSeen;
     }
 
     // The learning period's start is operator state, not keyed: a union list, so that after a restore or a rescale
