@@ -105,8 +105,9 @@ public final class KeyVaultNewTermsJob {
         SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
         DataStream<AuditRecord> counting = counting(records, config);
         if (input.bounded()) {
-            counting = counting.transform("Event time held until the input is read", counting.getType(),
-                    new EarliestRuleTime(!input.stampsIngestTime())).uid(EarliestRuleTime.UID);
+            EarliestRuleTime clock = new EarliestRuleTime(!input.stampsIngestTime(), learningPeriod() != null);
+            counting = counting.transform("Event time held until the input is read", counting.getType(), clock)
+                    .uid(EarliestRuleTime.UID);
         } else if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
                     .uid("record-time-watermarks").name("Event time from record time");

@@ -31,11 +31,16 @@ public final class EarliestRuleTime extends AbstractStreamOperator<AuditRecord>
     private static final String AGGREGATE = "kvwatch-earliest-rule-time";
 
     private final boolean stampRuleTime;
+    private final boolean report;
     private transient long earliest;
 
-    /** @param stampRuleTime whether to set each record's timestamp to its rule time (inputs without ingest time) */
-    public EarliestRuleTime(boolean stampRuleTime) {
+    /**
+     * @param stampRuleTime whether to set each record's timestamp to its rule time (inputs without ingest time)
+     * @param report whether to report the earliest rule time (only a learning period needs it)
+     */
+    public EarliestRuleTime(boolean stampRuleTime, boolean report) {
         this.stampRuleTime = stampRuleTime;
+        this.report = report;
     }
 
     @Override
@@ -56,7 +61,7 @@ public final class EarliestRuleTime extends AbstractStreamOperator<AuditRecord>
         if (mark.getTimestamp() != Long.MAX_VALUE) {
             return; // held back: a bounded input's decisions wait for its end
         }
-        if (earliest != Long.MAX_VALUE) {
+        if (report && earliest != Long.MAX_VALUE) {
             report(getRuntimeContext(), earliest);
         }
         super.processWatermark(mark);

@@ -55,9 +55,17 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     /** Beyond the window, how long processing time may pass before the TTL backstop drops an untouched term. */
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
+    /** Of two records of a term at one instant, the one an alert carries: by content, whatever came first. */
+    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator
+            .comparing((AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.operation, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.correlationId, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.requestUri, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.sourceIp, Comparator.nullsFirst(Comparator.naturalOrder()));
+
     private final long window;
     private final Duration stateTtl;
-    /** Alerts for records earlier than the first record seen plus this are held back; -1 when off. */
+    /** Alerts for records earlier than the earliest record seen plus this are held back; -1 when off. */
     private final long learningPeriod;
 
     private transient ValueState<long[]> episodes;
@@ -78,9 +86,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     /**
      * @param learningPeriod when not null, the detector learns without alerting until event time is this far past
-     *     the earliest record it sees (by rule time, not by arrival; an alert is held back when its record is less
-     *     than this after the earliest record seen by the time the alert is due, which on a bounded input is the
-     *     earliest of the whole input that reached this subtask): for a start with empty state and no bootstrap
+     *     the earliest record (by rule time, not by arrival: an alert is held back when its record is less than this
+     *     after the earliest record seen by the time the alert is due, which on a bounded input is the earliest of
+     *     the whole input, see {@link EarliestRuleTime}): for a start with empty state and no bootstrap
      */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
         this(historyWindow, learningPeriod, null);
@@ -205,13 +213,6 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
             pending.put(t, due);
         }
     }
-
-    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator
-            .comparing((AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
-            .thenComparing(r -> r.operation, Comparator.nullsFirst(Comparator.naturalOrder()))
-            .thenComparing(r -> r.correlationId, Comparator.nullsFirst(Comparator.naturalOrder()))
-            .thenComparing(r -> r.requestUri, Comparator.nullsFirst(Comparator.naturalOrder()))
-            .thenComparing(r -> r.sourceIp, Comparator.nullsFirst(Comparator.naturalOrder()));
 
     /**
      * A sighting that arrives after a later episode's alert can change that alert's previous sighting (an earlier
