@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,7 +109,7 @@ class ArchiveOrderTest {
         assertThat(AlertFields.asReads(out.alerts())).extracting(Read::upn)
                 .as("learning ends 14 days after the earliest record, on every subtask")
                 .containsExactlyInAnyOrderElementsOf(
-                        java.util.stream.IntStream.range(0, 20).mapToObj(i -> "new" + i + "@contoso.com").toList());
+                        IntStream.range(0, 20).mapToObj(i -> "new" + i + "@contoso.com").toList());
     }
 
     private static String azureRecord(Instant time, String upn) {

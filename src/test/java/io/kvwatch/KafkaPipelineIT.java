@@ -28,11 +28,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -215,7 +217,7 @@ class KafkaPipelineIT {
         List<Message> messages = new ArrayList<>(toMessages(stream.lines()));
         // Timestamps stay each record's rule time; the order within each partition is random (a replay of an
         // archive in file order, say), far beyond any out-of-orderness bound.
-        java.util.Collections.shuffle(messages, new java.util.Random(9));
+        Collections.shuffle(messages, new Random(9));
         KafkaTopics topics = new KafkaTopics(KAFKA.bootstrapServers());
         topics.produce(input, messages);
 

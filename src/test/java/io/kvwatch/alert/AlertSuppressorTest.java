@@ -8,7 +8,11 @@ import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.Records;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -74,11 +78,11 @@ class AlertSuppressorTest {
     void onBoundedInputAlertsAreTakenInEventTimeOrderWhateverTheirArrival() throws Exception {
         long[] minutes = {0, 10, 59, 60, 61, 125, 125, 200};
         List<String> reference = null;
-        java.util.Random random = new java.util.Random(5);
+        Random random = new Random(5);
         for (int round = 0; round < 30; round++) {
-            List<Integer> order = new java.util.ArrayList<>(java.util.stream.IntStream.range(0, minutes.length).boxed().toList());
+            List<Integer> order = new ArrayList<>(IntStream.range(0, minutes.length).boxed().toList());
             if (round > 0) {
-                java.util.Collections.shuffle(order, random);
+                Collections.shuffle(order, random);
             }
             var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                     new KeyedProcessOperator<>(new AlertSuppressor(SuppressionKey.parseList("upn"), Duration.ofHours(1), true)),
