@@ -7,6 +7,7 @@ import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.KafkaSettings;
+import io.kvwatch.detect.EarliestRuleTime;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.io.DeadLetterDocument;
 import io.kvwatch.io.FileInput;
@@ -103,7 +104,9 @@ public final class KeyVaultNewTermsJob {
             return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
                     config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK).orElse(kafka.get().isEventHubs()));
         }
-        return config.getOptional(JobOptions.INPUT).map(FileInput::of).orElseGet(FileInput::bundledSample);
+        long maxMessageBytes = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
+        return config.getOptional(JobOptions.INPUT).map(path -> FileInput.of(path, maxMessageBytes))
+                .orElseGet(FileInput::bundledSample);
     }
 
     /** Kafka (or Event Hubs) topics when {@code alerts.topic} is set; else files or the console. */
@@ -122,7 +125,11 @@ public final class KeyVaultNewTermsJob {
 
         SingleOutputStreamOperator<AuditRecord> records = parse(input.open(env), config);
         DataStream<AuditRecord> counting = counting(records, config, rule);
-        if (!input.stampsIngestTime()) {
+        if (input.bounded()) {
+            EarliestRuleTime clock = new EarliestRuleTime(!input.stampsIngestTime(), learningPeriod() != null);
+            counting = counting.transform("Event time held until the input is read", counting.getType(), clock)
+                    .uid(EarliestRuleTime.UID);
+        } else if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
                     .uid("record-time-watermarks").name("Event time from record time");
         }
@@ -136,7 +143,8 @@ public final class KeyVaultNewTermsJob {
         List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
         if (!suppressBy.isEmpty()) {
             detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
-                    .process(new AlertSuppressor(suppressBy, config.get(JobOptions.SUPPRESSION_DURATION)))
+                    .process(new AlertSuppressor(
+                            suppressBy, config.get(JobOptions.SUPPRESSION_DURATION), input.bounded()))
                     .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
         }
 
@@ -215,7 +223,12 @@ public final class KeyVaultNewTermsJob {
         return config.getOptional(JobOptions.LEARNING_PERIOD).orElse(rule.historyWindow());
     }
 
-    /** Event time for inputs without an ingest timestamp of their own: each record's rule time. */
+    /**
+     * Event time for unbounded inputs without an ingest timestamp of their own: each record's rule time. (A bounded
+     * input holds event time back until it is read, see {@link EarliestRuleTime}: alerts wait until the whole input
+     * is read, so that each is decided on the full history, whatever order files and lines come in. The cost is
+     * memory: every term and every pending alert of the input is held until the end.)
+     */
     WatermarkStrategy<AuditRecord> recordTimeWatermarks() {
         return WatermarkStrategy.<AuditRecord>forBoundedOutOfOrderness(config.get(JobOptions.OUT_OF_ORDERNESS))
                 .withTimestampAssigner((record, ignored) -> record.ruleTime)

@@ -79,15 +79,22 @@ class ColdStartAndTuningTest {
     void suppressionKeepsOneAlertPerUpnPerDayAndCountsTheRest() throws Exception {
         CollectingOutputs out = run(Map.of("suppression-fields", "upn", "suppression-duration", "1d", "parallelism", "1"));
 
-        // Expected: per upn, the oracle's alerts in time order, cut into windows of one day from each window's first.
-        Map<String, List<Read>> byUpn = NewTermsOracle.expectedAlerts(stream.reads(), WINDOW).stream()
-                .collect(Collectors.groupingBy(Read::upn));
+        assertSuppressedPerUpnPerDay(out.alerts(), NewTermsOracle.expectedAlerts(stream.reads(), WINDOW));
+    }
+
+    /**
+     * Alerts suppressed per upn per day: one alert per window, and a summary with the count for each window that
+     * suppressed. Expected: per upn, the oracle's alerts in time order, cut into windows of one day from each
+     * window's first.
+     */
+    static void assertSuppressedPerUpnPerDay(List<String> alerts, List<Read> oracleAlerts) {
+        Map<String, List<Read>> byUpn = oracleAlerts.stream().collect(Collectors.groupingBy(Read::upn));
         // Windows are compared by (upn, start): alerts at the same instant open the window in either order.
         Map<String, Long> expectedCounts = new HashMap<>();
-        for (List<Read> alerts : byUpn.values()) {
-            alerts.sort(Comparator.comparingLong(Read::time));
+        for (List<Read> ofUpn : byUpn.values()) {
+            ofUpn.sort(Comparator.comparingLong(Read::time));
             Read open = null;
-            for (Read r : alerts) {
+            for (Read r : ofUpn) {
                 if (open == null || r.time() >= open.time() + Duration.ofDays(1).toMillis()) {
                     open = r;
                     expectedCounts.put(window(open), 0L);
@@ -98,7 +105,7 @@ class ColdStartAndTuningTest {
         }
         Map<String, Long> firsts = new HashMap<>();
         Map<String, Long> summaries = new HashMap<>();
-        for (String json : out.alerts()) {
+        for (String json : alerts) {
             JsonNode doc = AlertFields.parse(json);
             long count = doc.get("kibana.alert.suppression.docs_count").asLong();
             (count == 0 ? firsts : summaries).merge(window(AlertFields.asRead(json)), count, (a, b) -> {

@@ -3,7 +3,9 @@ package io.kvwatch.detect;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.TermKey;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -20,6 +22,7 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.TimeUtils;
 
@@ -29,7 +32,9 @@ import org.apache.flink.util.TimeUtils;
  *
  * <p>An alert is held until the watermark passes its record, because a record that arrives later but happened
  * earlier (within the out-of-orderness bound) can take the alert over or cancel it; a repeat is settled at once. A
- * record that arrives behind the watermark (late) is decided at once on what is known, never dropped.
+ * record that arrives behind the watermark (late) is decided at once on what is known, never dropped. On a bounded
+ * input the watermark stays back until the input is read, so every alert is decided on the whole history and nothing
+ * is late, whatever the order of arrival.
  *
  * <p>State per term: the episodes of {@link TermHistory} and the alerts waiting for the watermark. Correctness comes
  * from the event times kept in state; an event-time timer drops the term once the watermark is a full window past
@@ -50,9 +55,17 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     /** Beyond the window, how long processing time may pass before the TTL backstop drops an untouched term. */
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
+    /** Of two records of a term at one instant, the one an alert carries: by content, whatever came first. */
+    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator
+            .comparing((AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.operation, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.correlationId, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.requestUri, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(r -> r.sourceIp, Comparator.nullsFirst(Comparator.naturalOrder()));
+
     private final long window;
     private final Duration stateTtl;
-    /** Alerts for records earlier than the first record seen plus this are held back; -1 when off. */
+    /** Alerts for records earlier than the earliest record seen plus this are held back; -1 when off. */
     private final long learningPeriod;
 
     private transient ValueState<long[]> episodes;
@@ -64,6 +77,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     /** The earliest rule time this subtask has seen, for the learning period; kept across restores. */
     private transient long firstSeen;
     private transient ListState<Long> firstSeenState;
+    /** Whether the input has ended and {@link #firstSeen} is the earliest of all of it. */
+    private transient boolean inputEnded;
 
     public FirstSeenDetector(Duration historyWindow) {
         this(historyWindow, null);
@@ -71,7 +86,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     /**
      * @param learningPeriod when not null, the detector learns without alerting until event time is this far past
-     *     the first record it sees: for a start with empty state and no bootstrap from history
+     *     the earliest record (by rule time, not by arrival: an alert is held back when its record is less than this
+     *     after the earliest record seen by the time the alert is due, which on a bounded input is the earliest of
+     *     the whole input, see {@link EarliestRuleTime}): for a start with empty state and no bootstrap
      */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod) {
         this(historyWindow, learningPeriod, null);
@@ -158,6 +175,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         long[] known = episodes.value();
         TermHistory.Insert insert = TermHistory.insert(known, t, window);
         if (insert.episodes == known) {
+            if (!late && TermHistory.startsEpisode(known, t)) {
+                sameInstantAsPending(record, t);
+            }
             return; // a repeat inside a known episode: nothing changes, nothing to say
         }
         if (known == null) {
@@ -168,14 +188,48 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
             // Its timer stays registered and finds nothing: cheaper than deleting it, and harmless.
             pending.remove(insert.voidedStart);
         }
+        if (insert.episodes.length > 2) {
+            updateNextPrevious(insert.episodes, t);
+        }
         if (insert.newStart) {
             Detection detection = new Detection(record, insert.previousSeen, late);
             if (late) {
-                emit(detection, out);
+                emit(detection, watermark, out);
             } else {
                 pending.put(t, detection);
                 ctx.timerService().registerEventTimeTimer(t);
             }
+        }
+    }
+
+    /**
+     * Two sightings at the instant an alert is pending for: the alert carries one of the two records, chosen by their
+     * content, not by which came first, so that any order of the input gives the same alert.
+     */
+    private void sameInstantAsPending(AuditRecord record, long t) throws Exception {
+        Detection due = pending.get(t);
+        if (due != null && SAME_INSTANT.compare(record, due.record) < 0) {
+            due.record = record;
+            pending.put(t, due);
+        }
+    }
+
+    /**
+     * A sighting that arrives after a later episode's alert can change that alert's previous sighting (an earlier
+     * read, in the gap before it): keep the pending alert's in step, so that it says what the sorted input says.
+     */
+    private void updateNextPrevious(long[] known, long t) throws Exception {
+        int i = 0;
+        while (i + 2 < known.length && known[i + 2] <= t) {
+            i += 2;
+        }
+        if (i + 2 >= known.length) {
+            return;
+        }
+        Detection next = pending.get(known[i + 2]);
+        if (next != null && next.previousSeen != known[i + 1]) {
+            next.previousSeen = known[i + 1];
+            pending.put(known[i + 2], next);
         }
     }
 
@@ -185,7 +239,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         Detection due = pending.get(timestamp);
         if (due != null) {
             pending.remove(timestamp);
-            emit(due, out);
+            emit(due, lastWatermark, out);
         }
         long[] known = episodes.value();
         // Expire relative to this timer, not to the watermark: when the watermark jumps (catch-up, end of input),
@@ -203,13 +257,27 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         }
     }
 
-    private void emit(Detection detection, Collector<Detection> out) {
-        if (learningPeriod >= 0 && detection.record.ruleTime - learningPeriod < firstSeen) {
+    private void emit(Detection detection, long watermark, Collector<Detection> out) throws IOException {
+        if (learningPeriod >= 0 && detection.record.ruleTime - learningPeriod < learningStart(watermark)) {
             heldBack.inc(); // learnt (the history has it), not said
             return;
         }
         alerts.inc();
         out.collect(detection);
+    }
+
+    /**
+     * The earliest rule time seen. Once the input has ended (the final watermark), it is the earliest of the whole
+     * input, fetched once from {@link EarliestRuleTime}: on a bounded input, alerts come only then, so the learning
+     * period starts at the earliest record, whichever subtask it went to and whenever it arrived.
+     */
+    private long learningStart(long watermark) throws IOException {
+        if (watermark == Long.MAX_VALUE && !inputEnded) {
+            inputEnded = true;
+            firstSeen = Math.min(firstSeen,
+                    EarliestRuleTime.ofInput((StreamingRuntimeContext) getRuntimeContext(), firstSeen));
+        }
+        return firstSeen;
     }
 
     // The learning period's start is operator state, not keyed: a union list, so that after a restore or a rescale

@@ -109,6 +109,18 @@ public final class TermHistory {
         return keepFrom == 0 ? episodes : Arrays.copyOfRange(episodes, keepFrom, episodes.length);
     }
 
+    /** Whether an episode starts exactly at {@code t}. */
+    public static boolean startsEpisode(long[] episodes, long t) {
+        if (episodes != null) {
+            for (int i = 0; i < episodes.length; i += 2) {
+                if (episodes[i] == t) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The latest sighting known. */
     public static long lastSeen(long[] episodes) {
         return episodes == null || episodes.length == 0 ? NONE : episodes[episodes.length - 1];

@@ -56,8 +56,10 @@ public final class KafkaInput implements MessageInput {
         // assigner, each record's timestamp is its Kafka timestamp: the same value the parser takes as rule time.
         Duration bound = outOfOrderness;
         Duration idle = idleness;
-        WatermarkStrategy<RawMessage> watermarks = idleFollowsClock
-                ? WatermarkStrategy.<RawMessage>forGenerator(ctx ->
+        // A bounded read emits no watermark until its end, when Flink emits the final one: every decision waits for
+        // the whole history, whatever order the partitions are read in (see MessageInput#bounded).
+        WatermarkStrategy<RawMessage> watermarks = kafka.bounded() ? WatermarkStrategy.noWatermarks()
+                : idleFollowsClock ? WatermarkStrategy.<RawMessage>forGenerator(ctx ->
                         new IngestTimeWatermarks<>(bound, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
                 : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness).withIdleness(idleness);
         return env.fromSource(builder.build(), watermarks, "Kafka " + String.join(",", kafka.topics()))
@@ -67,6 +69,11 @@ public final class KafkaInput implements MessageInput {
     @Override
     public boolean stampsIngestTime() {
         return true;
+    }
+
+    @Override
+    public boolean bounded() {
+        return kafka.bounded();
     }
 
     @SuppressWarnings("deprecation") // OffsetResetStrategy: the type Flink's OffsetsInitializer takes

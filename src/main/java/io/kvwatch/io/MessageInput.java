@@ -16,4 +16,12 @@ public interface MessageInput {
      * time fields after parsing.
      */
     boolean stampsIngestTime();
+
+    /**
+     * Whether the input ends (files, a bounded Kafka read). Then the job holds event time back until the input is
+     * read, so that every decision is made on the whole history, whatever order the messages come in.
+     */
+    default boolean bounded() {
+        return false;
+    }
 }

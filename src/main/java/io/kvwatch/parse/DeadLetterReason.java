@@ -5,6 +5,8 @@ public enum DeadLetterReason {
     MESSAGE_TOO_LARGE("message_too_large"),
     NOT_UTF8("not_utf8"),
     NOT_JSON("not_json"),
+    /** A key given twice in one JSON object, anywhere in the message; Elasticsearch refuses such documents too. */
+    DUPLICATE_KEY("duplicate_key"),
     NOT_AN_OBJECT("not_an_object"),
     RECORDS_NOT_AN_ARRAY("records_not_an_array"),
     RECORD_NOT_AN_OBJECT("record_not_an_object"),

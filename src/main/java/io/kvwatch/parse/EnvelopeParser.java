@@ -1,5 +1,6 @@
 package io.kvwatch.parse;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,7 +30,14 @@ public final class EnvelopeParser implements Serializable {
         void ignored();
     }
 
-    private static final ObjectMapper MAPPER =
+    // A key given twice anywhere in a message refuses it (as Elasticsearch refuses such a document): with the last
+    // value winning, a second "records" array would silently replace the first, and a repeated field could hide the
+    // value another reader of the same document sees.
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Only to tell a repeated key from other malformed JSON. */
+    private static final ObjectMapper LENIENT =
             new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxMessageLength;
@@ -81,7 +89,7 @@ public final class EnvelopeParser implements Serializable {
         try {
             root = MAPPER.readTree(payload);
         } catch (JsonProcessingException e) {
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_JSON, e.getOriginalMessage()));
+            out.deadLetter(notJsonOrDuplicateKey(message, e));
             return;
         }
         if (root == null || !root.isObject()) {
@@ -157,6 +165,15 @@ public final class EnvelopeParser implements Serializable {
             String text = index < 0 ? message.payload : node.toString();
             out.deadLetter(deadLetter(message, index, text, reason, e.getMessage()));
         }
+    }
+
+    private DeadLetter notJsonOrDuplicateKey(RawMessage message, JsonProcessingException strict) {
+        try {
+            LENIENT.readTree(message.payload);
+        } catch (JsonProcessingException malformed) {
+            return deadLetter(message, -1, message.payload, DeadLetterReason.NOT_JSON, malformed.getOriginalMessage());
+        }
+        return deadLetter(message, -1, message.payload, DeadLetterReason.DUPLICATE_KEY, strict.getOriginalMessage());
     }
 
     private DeadLetter deadLetter(RawMessage message, int index, String text, DeadLetterReason reason, String detail) {

@@ -3,6 +3,7 @@ package io.kvwatch.parse;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.kvwatch.model.AuditRecord;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -26,7 +27,9 @@ final class StreamingEnvelopeReader {
     /** A record to re-read with the tree path: its index in {@code records} and its text's span. */
     record Reparse(int index, int start, int end) {}
 
-    private static final JsonFactory FACTORY = new JsonFactory();
+    // A repeated key fails the pass, and the tree path dead-letters the message (see EnvelopeParser).
+    private static final JsonFactory FACTORY =
+            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     // The fields read, as bits, to notice a field given twice (the tree path keeps the last; we do not guess).
     private static final int TIME = 1, CATEGORY = 1 << 1, RESOURCE_ID = 1 << 2, OPERATION = 1 << 3,

@@ -8,7 +8,11 @@ import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.Records;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -68,6 +72,39 @@ class AlertSuppressorTest {
                 .as("first window's alert, its summary, then the second window's alert; nothing lost")
                 .containsExactly("s1:0", "s1:1", "s3:0");
         harness.close();
+    }
+
+    @Test
+    void onBoundedInputAlertsAreTakenInEventTimeOrderWhateverTheirArrival() throws Exception {
+        long[] minutes = {0, 10, 59, 60, 61, 125, 125, 200};
+        List<String> reference = null;
+        Random random = new Random(5);
+        for (int round = 0; round < 30; round++) {
+            List<Integer> order = new ArrayList<>(IntStream.range(0, minutes.length).boxed().toList());
+            if (round > 0) {
+                Collections.shuffle(order, random);
+            }
+            var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                    new KeyedProcessOperator<>(new AlertSuppressor(SuppressionKey.parseList("upn"), Duration.ofHours(1), true)),
+                    AlertSuppressor.keySelector(SuppressionKey.parseList("upn")), Types.STRING);
+            harness.open();
+            for (int i : order) {
+                long t = T0 + minutes[i] * MINUTE;
+                harness.processElement(detection("alice@contoso.com", "s" + i, t), t);
+            }
+            assertThat(harness.extractOutputValues()).as("nothing before the watermark").isEmpty();
+            harness.processWatermark(Long.MAX_VALUE);
+            List<String> out = harness.extractOutputValues().stream()
+                    .map(d -> d.record.objectId + ":" + d.suppressedCount).toList();
+            if (reference == null) {
+                assertThat(out).as("windows from minute 0 (10, 59 in it), 60 (61), 125 (the other 125; s5 by the tie order), 200")
+                        .containsExactly("s0:0", "s0:2", "s3:0", "s3:1", "s5:0", "s5:1", "s7:0");
+                reference = out;
+            }
+            assertThat(out).as("arrival order %s", order).isEqualTo(reference);
+            assertThat(harness.numKeyedStateEntries()).as("nothing left waiting").isZero();
+            harness.close();
+        }
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, Detection, Detection> perUpnPerHour() throws Exception {
