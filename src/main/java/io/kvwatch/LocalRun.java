@@ -149,7 +149,9 @@ final class LocalRun {
         out.append(String.format(Locale.ROOT, f, "dead letters", c.get("deadLetters"),
                 (byReason.length() == 0 ? "" : byReason + "; ") + "to " + plan.deadLetters()));
         long alerts = c.get("alerts") - c.get("alertsSuppressed");
-        out.append(String.format(Locale.ROOT, f, "alerts", alerts, "to " + plan.alerts()));
+        long updates = c.get(RunCounters.ALERT_DOCUMENTS) - alerts;
+        out.append(String.format(Locale.ROOT, f, "alerts", alerts, "to " + plan.alerts()
+                + (updates > 0 ? " (and " + updates + " updates: the counts of suppressed alerts, same alert id)" : "")));
         out.append(String.format(Locale.ROOT, f, "  suppressed", c.get("alertsSuppressed"), "by suppression-fields"));
         out.append(String.format(Locale.ROOT, f, "  held back", c.get("alertsHeldBackLearning"), "while learning"));
         return out.toString();

@@ -30,6 +30,11 @@ public final class RunCounters implements MetricReporter {
             "deadLetters", "recordsCounted", "recordsExcepted", "recordsLate", "alerts", "alertsHeldBackLearning",
             "alertsSuppressed");
 
+    /** The documents the alert sink was given, by Flink's count at its writer: alerts and suppression updates. */
+    static final String ALERT_DOCUMENTS = "alertDocuments";
+    /** How the job names its alert sinks ({@code LocalOutputs}, {@code KafkaOutputs}). */
+    private static final String ALERT_SINK = "Alerts to ";
+
     /** The per-reason dead-letter counters are under a group of this key, whose value is the reason's code. */
     static final String REASON_GROUP = "deadLetterReason";
 
@@ -49,6 +54,7 @@ public final class RunCounters implements MetricReporter {
     static Map<String, Long> totals() {
         Map<String, Long> totals = new TreeMap<>();
         JOB_COUNTERS.forEach(name -> totals.put(name, 0L));
+        totals.put(ALERT_DOCUMENTS, 0L);
         COUNTERS.forEach((id, counter) -> totals.merge(id.substring(0, id.indexOf('@')), counter.getCount(), Long::sum));
         return totals;
     }
@@ -61,14 +67,26 @@ public final class RunCounters implements MetricReporter {
 
     @Override
     public void notifyOfAddedMetric(Metric metric, String metricName, MetricGroup group) {
-        if (!(metric instanceof Counter counter) || !JOB_COUNTERS.contains(metricName)) {
+        if (!(metric instanceof Counter counter)) {
             return;
         }
         Map<String, String> variables = group.getAllVariables();
-        String reason = variables.get("<" + REASON_GROUP + ">");
-        String name = reason == null ? metricName : metricName + "." + reason;
+        String name;
+        if (JOB_COUNTERS.contains(metricName)) {
+            String reason = variables.get("<" + REASON_GROUP + ">");
+            name = reason == null ? metricName : metricName + "." + reason;
+        } else if (metricName.equals("numRecordsIn") && isWriter(variables.get("<operator_name>"), ALERT_SINK)) {
+            name = ALERT_DOCUMENTS; // Flink's own count of what the alert sink was given: alerts and their updates
+        } else {
+            return;
+        }
         // Operator and subtask, not the attempt: a restarted subtask's counter replaces its predecessor's.
         COUNTERS.put(name + "@" + variables.get("<operator_id>") + "/" + variables.get("<subtask_index>"), counter);
+    }
+
+    /** A sink's writer operator is named after the sink, with ": Writer" appended by Flink. */
+    private static boolean isWriter(String operatorName, String sinkPrefix) {
+        return operatorName != null && operatorName.startsWith(sinkPrefix) && operatorName.endsWith("Writer");
     }
 
     @Override
