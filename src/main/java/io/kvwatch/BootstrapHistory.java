@@ -90,9 +90,8 @@ public final class BootstrapHistory {
         Preflight.checkBootstrap(config);
         String deadLetters = config.get(JobOptions.DEAD_LETTER_OUTPUT);
         new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, deadLetters)).build(env);
-        return new LocalRun.Plan("Key Vault new-terms: bootstrap from " + input, input,
-                "none: the history went to the savepoint " + savepoint,
-                deadLetters == null ? "stderr" : deadLetters);
+        return new LocalRun.Plan("Key Vault new-terms: bootstrap from " + input, input, null,
+                deadLetters == null ? "stderr" : deadLetters, savepoint);
     }
 
     /** Adds the whole batch pipeline, up to the savepoint, to {@code env}. */

@@ -42,8 +42,13 @@ final class LocalRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalRun.class);
 
-    /** The job's name, what it reads and where its outputs go, in words, for the summary. */
-    record Plan(String jobName, String input, String alerts, String deadLetters) {}
+    /**
+     * The job's name, what it reads and where its outputs go, in words, for the summary.
+     *
+     * @param alerts where alerts go; null for a job without a detector (BootstrapHistory)
+     * @param savepoint the savepoint the job writes, or null
+     */
+    record Plan(String jobName, String input, String alerts, String deadLetters, String savepoint) {}
 
     /** Checks the settings and the world, then adds the job to {@code env}. */
     interface Setup {
@@ -98,8 +103,7 @@ final class LocalRun {
                 return setupError(mistake, err);
             }
             LOG.error("The job failed", e);
-            err.println("kvwatch: the job failed after " + LOCAL_RESTARTS + " restarts: " + oneLine(rootCause(e))
-                    + logHint());
+            err.println("kvwatch: the job failed: " + oneLine(rootCause(e)) + logHint());
             return FAILED;
         }
         err.print(summary(RunCounters.totals(), plan, Duration.ofNanos(System.nanoTime() - start)));
@@ -145,9 +149,15 @@ final class LocalRun {
         out.append(String.format(Locale.ROOT, f, "  not the rule's", records - counted - excepted,
                 "other operations, identities or results"));
         out.append(String.format(Locale.ROOT, f, "ignored", c.get("recordsIgnored"), "records of other categories"));
-        out.append(String.format(Locale.ROOT, f, "late", c.get("recordsLate"), "decided after the watermark"));
         out.append(String.format(Locale.ROOT, f, "dead letters", c.get("deadLetters"),
                 (byReason.length() == 0 ? "" : byReason + "; ") + "to " + plan.deadLetters()));
+        if (plan.savepoint() != null) {
+            out.append("  savepoint written to ").append(plan.savepoint()).append(System.lineSeparator());
+        }
+        if (plan.alerts() == null) {
+            return out.toString(); // no detector, no alerts
+        }
+        out.append(String.format(Locale.ROOT, f, "late", c.get("recordsLate"), "decided after the watermark"));
         long alerts = c.get("alerts") - c.get("alertsSuppressed");
         long updates = c.get(RunCounters.ALERT_DOCUMENTS) - alerts;
         out.append(String.format(Locale.ROOT, f, "alerts", alerts, "to " + plan.alerts()

@@ -150,6 +150,34 @@ class FailFastTest {
     }
 
     @Test
+    void startingFromADirectoryThatIsNoSavepoint() throws Exception {
+        Files.createDirectories(dir.resolve("sp"));
+        assertSetupError(job("--savepoint", "sp"), "--savepoint sp is not a savepoint");
+    }
+
+    /**
+     * A mistake only the running job finds (a savepoint of other key groups): a local run gives up after its few
+     * restarts, with one line and status 1, instead of restarting for ever.
+     */
+    @Test
+    void aJobThatFailsWhileRunningEndsWithOneLine() throws Exception {
+        Path sample = Path.of("src/main/resources/samples/keyvault-audit-sample.ndjson").toAbsolutePath();
+        JobProcess.Result bootstrap = JobProcess.run(dir, KILL_AFTER, Map.of(), BootstrapHistory.class.getName(),
+                "--input", sample.toString(), "--savepoint", "sp", "--max-parallelism", "128", "--parallelism", "1");
+        assertThat(bootstrap.exitCode()).as("the bootstrap: %s", bootstrap).isZero();
+        assertThat(bootstrap.stderr()).as("its summary").contains("savepoint written to sp");
+
+        JobProcess.Result r = job("--savepoint", "sp", "--parallelism", "1");
+        assertThat(r.exitCode()).as("exit status of a failed job: %s", r).isEqualTo(1);
+        assertThat(r.stderrLines()).as("one line on stderr: %s", r).hasSize(1);
+        assertThat(r.stderrLines().get(0)).as("the line")
+                .startsWith("kvwatch: the job failed: ").contains("Max parallelism mismatch", "kvwatch-local.log");
+        assertThat(r.stderr()).as("no stack trace").doesNotContain("\tat ", "Caused by");
+        assertThat(r.took()).as("time to fail: %s", r).isLessThan(BOUND);
+        assertThat(Files.readString(r.log())).as("the trace is in the log file").contains("\tat ");
+    }
+
+    @Test
     void helpListsEveryOptionAndExitsZero() throws Exception {
         JobProcess.Result r = job("--help");
         assertThat(r.exitCode()).as("exit status of --help: %s", r).isZero();

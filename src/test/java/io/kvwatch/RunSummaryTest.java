@@ -53,8 +53,8 @@ class RunSummaryTest {
                         "excepted 0 by the exceptions file",
                         "not the rule's 72 other operations, identities or results",
                         "ignored 16 records of other categories",
-                        "late 0 decided after the watermark",
                         "dead letters 9 bad_time 4, not_json 3, records_not_an_array 2; to stderr",
+                        "late 0 decided after the watermark",
                         "alerts 185 to stdout",
                         "suppressed 0 by suppression-fields",
                         "held back 0 while learning");

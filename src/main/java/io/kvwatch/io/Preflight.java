@@ -49,6 +49,10 @@ public final class Preflight {
                 throw new SetupException("--" + JobOptions.SAVEPOINT.key() + " " + savepoint + " does not exist: it"
                         + " names the savepoint to start from (BootstrapHistory writes one)");
             }
+            if (Files.isDirectory(savepoint) && !Files.exists(savepoint.resolve("_metadata"))) {
+                throw new SetupException("--" + JobOptions.SAVEPOINT.key() + " " + savepoint + " is not a savepoint:"
+                        + " it holds no _metadata file");
+            }
         });
     }
 
