@@ -1,5 +1,7 @@
 package io.kvwatch;
 
+import io.kvwatch.io.KafkaOutputs;
+import io.kvwatch.io.LocalOutputs;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -10,6 +12,7 @@ import org.apache.flink.metrics.MetricConfig;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.reporter.MetricReporter;
 import org.apache.flink.metrics.reporter.MetricReporterFactory;
+import org.apache.flink.state.api.OperatorIdentifier;
 
 /**
  * The job's own counters (messages, records, dead letters, alerts, ...) as a local run ends, for its summary.
@@ -32,8 +35,13 @@ public final class RunCounters implements MetricReporter {
 
     /** The documents the alert sink was given, by Flink's count at its writer: alerts and suppression updates. */
     static final String ALERT_DOCUMENTS = "alertDocuments";
-    /** How the job names its alert sinks ({@code LocalOutputs}, {@code KafkaOutputs}). */
-    private static final String ALERT_SINK = "Alerts to ";
+    /**
+     * The operator ids of the alert sinks' writers: Flink derives a sink writer's id from the sink's uid (its name
+     * may be cut short in metrics, and its committer has a name like it).
+     */
+    private static final java.util.Set<String> ALERT_SINK_WRITERS = java.util.Set.of(
+            OperatorIdentifier.forUid(LocalOutputs.ALERT_SINK_UID).getOperatorId().toHexString(),
+            OperatorIdentifier.forUid(KafkaOutputs.ALERT_SINK_UID).getOperatorId().toHexString());
 
     /** The per-reason dead-letter counters are under a group of this key, whose value is the reason's code. */
     static final String REASON_GROUP = "deadLetterReason";
@@ -75,18 +83,13 @@ public final class RunCounters implements MetricReporter {
         if (JOB_COUNTERS.contains(metricName)) {
             String reason = variables.get("<" + REASON_GROUP + ">");
             name = reason == null ? metricName : metricName + "." + reason;
-        } else if (metricName.equals("numRecordsIn") && isWriter(variables.get("<operator_name>"), ALERT_SINK)) {
+        } else if (metricName.equals("numRecordsIn") && ALERT_SINK_WRITERS.contains(variables.get("<operator_id>"))) {
             name = ALERT_DOCUMENTS; // Flink's own count of what the alert sink was given: alerts and their updates
         } else {
             return;
         }
         // Operator and subtask, not the attempt: a restarted subtask's counter replaces its predecessor's.
         COUNTERS.put(name + "@" + variables.get("<operator_id>") + "/" + variables.get("<subtask_index>"), counter);
-    }
-
-    /** A sink's writer operator is named after the sink, with ": Writer" appended by Flink. */
-    private static boolean isWriter(String operatorName, String sinkPrefix) {
-        return operatorName != null && operatorName.startsWith(sinkPrefix) && operatorName.endsWith("Writer");
     }
 
     @Override
