@@ -108,7 +108,8 @@ public final class OptionsHelp {
             return "SIZE";
         }
         if (type.isEnum()) {
-            return Arrays.stream(type.getEnumConstants()).map(Object::toString).collect(Collectors.joining("|"));
+            String choices = Arrays.stream(type.getEnumConstants()).map(Object::toString).collect(Collectors.joining("|"));
+            return choices.length() <= 30 ? choices : "CHOICE"; // the description line lists them
         }
         String key = option.key();
         return key.equals("input") || key.equals("output") || key.equals("dead-letters") || key.equals("savepoint")
