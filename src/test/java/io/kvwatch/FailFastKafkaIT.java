@@ -3,6 +3,8 @@ package io.kvwatch;
 import static io.kvwatch.FailFastTest.assertSetupError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvwatch.config.JobConfig;
+import io.kvwatch.testing.FakeSecrets;
 import io.kvwatch.testing.JobProcess;
 import io.kvwatch.testing.KafkaBrokerExtension;
 import java.nio.file.Path;
@@ -37,8 +39,28 @@ class FailFastKafkaIT {
         JobProcess.Result r = job("--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
                 "--kafka.topic", "kv-audit-present", "--alerts.topic", "kv-alerts-absent",
                 "--dead-letters.topic", "kv-dead-letters-absent", "--kafka.check-timeout", "10s");
-        assertSetupError(r, "'kv-alerts-absent' (alerts.topic)", "'kv-dead-letters-absent' (dead-letters.topic)");
+        assertSetupError(r, "No topic 'kv-alerts-absent' (alerts.topic), 'kv-dead-letters-absent' (dead-letters.topic)",
+                "create them");
         assertThat(r.stderrLines().get(0)).as("the topic that is there is not named").doesNotContain("kv-audit-present");
+    }
+
+    /**
+     * The Event Hubs preset (TLS and SASL, the connection string as password) pointed at the plaintext test broker:
+     * the client cannot get in, and the line says so, bounded by kafka.check-timeout, without the secret.
+     */
+    @Test
+    void credentialsTheClusterCannotTake() throws Exception {
+        KAFKA.broker().createTopic("kv-audit-eh", 1);
+        String key = FakeSecrets.sharedAccessKey();
+        JobProcess.Result r = JobProcess.run(dir, Duration.ofSeconds(90),
+                Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, FakeSecrets.connectionString("kvwatch-it", key)),
+                KeyVaultNewTermsJob.class.getName(), "--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
+                "--kafka.topic", "kv-audit-eh", "--kafka.check-timeout", "5s");
+        assertSetupError(r, "the Event Hubs namespace at " + KAFKA.bootstrapServers());
+        assertThat(r.stderrLines().get(0)).as("the cause").containsAnyOf("refused the job's credentials",
+                "security settings (TLS, SASL)");
+        assertThat(r.stderr() + r.stdout() + java.nio.file.Files.readString(r.log()))
+                .as("the secret is nowhere, log file included").doesNotContain(key);
     }
 
     private JobProcess.Result job(String... args) throws Exception {

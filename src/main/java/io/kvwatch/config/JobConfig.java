@@ -24,15 +24,18 @@ import org.apache.flink.configuration.Configuration;
  * The job's settings, resolved from three layers, highest first:
  *
  * <ol>
- *   <li>command-line arguments {@code --key value} (or {@code --key=value}; a bare {@code --flag} means true);
+ *   <li>command-line arguments {@code --key value} (or {@code --key=value}; a bare {@code --flag} means true, for
+ *       boolean options only: every other option refuses a missing value);
  *   <li>environment variables {@code KVWATCH_<KEY>}, the key upper-cased with '.' and '-' as '_';
  *   <li>a properties file named by {@code --config FILE} or {@code KVWATCH_CONFIG};
  *   <li>the runtime properties of a managed service ({@link ManagedServiceProperties});
  * </ol>
  *
  * <p>then the defaults of {@link JobOptions}. The same keys work on a cluster ({@code flink run ... --key value}), on
- * a managed service (runtime properties) and locally. Unknown keys are refused, so that a typo does not silently
- * leave a default in force; keys under {@link JobOptions#KAFKA_PROPERTIES_PREFIX} are Kafka client properties.
+ * a managed service (runtime properties) and locally. Unknown keys are refused, with the nearest known one, so that
+ * a typo does not silently leave a default in force; keys under {@link JobOptions#KAFKA_PROPERTIES_PREFIX} are Kafka
+ * client properties. A duration without a unit is refused wherever it comes from: Flink would read it as
+ * milliseconds. Every refusal is a {@link SetupException} with a one-line message.
  *
  * <p>Secrets never come from arguments, which show in process listings, shell history and Flink's web UI: the Event
  * Hubs connection string is read from {@link #EVENTHUBS_CONNECTION_STRING_ENV} or from the file named by

@@ -64,16 +64,16 @@ public final class KafkaPreflight {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin client = Admin.create(admin)) {
             Map<String, KafkaFuture<TopicDescription>> described = client.describeTopics(topics.keySet()).topicNameValues();
-            for (Map.Entry<String, KafkaFuture<TopicDescription>> e : described.entrySet()) {
+            for (String topic : topics.keySet()) { // in the order of the settings, input first
                 long left = Math.max(1, deadline - System.nanoTime());
                 try {
-                    e.getValue().get(left, TimeUnit.NANOSECONDS);
+                    described.get(topic).get(left, TimeUnit.NANOSECONDS);
                 } catch (ExecutionException failed) {
                     Throwable cause = failed.getCause();
                     if (cause instanceof UnknownTopicOrPartitionException) {
-                        missing.add("'" + e.getKey() + "' (" + topics.get(e.getKey()) + ")");
+                        missing.add("'" + topic + "' (" + topics.get(topic) + ")");
                     } else {
-                        throw refusal(cause, cluster, e.getKey(), kafka);
+                        throw refusal(cause, cluster, topic, kafka);
                     }
                 } catch (TimeoutException timedOut) {
                     throw new SetupException(cluster + " accepted a connection but did not answer within "
@@ -86,8 +86,9 @@ public final class KafkaPreflight {
             }
         }
         if (!missing.isEmpty()) {
-            throw new SetupException("No topic " + String.join(", ", missing) + " on " + cluster + ": create it, or"
-                    + " correct the name (the job creates no topics)");
+            throw new SetupException("No topic " + String.join(", ", missing) + " on " + cluster + ": create "
+                    + (missing.size() == 1 ? "it, or correct the name" : "them, or correct the names")
+                    + " (the job creates no topics)");
         }
     }
 
