@@ -142,7 +142,7 @@ final class LocalRun {
         String f = "  %-22s %9d  %s%n";
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "kvwatch: finished in %.1f s; read %s%n", took.toMillis() / 1000.0, plan.input()));
-        out.append(String.format(Locale.ROOT, f, "messages", c.get("messagesIn"), ""));
+        out.append(String.format(Locale.ROOT, "  %-22s %9d%n", "messages", c.get("messagesIn")));
         out.append(String.format(Locale.ROOT, f, "records", records, "Key Vault audit records"));
         out.append(String.format(Locale.ROOT, f, "  counted", counted, "reads by a user: the rule's terms"));
         out.append(String.format(Locale.ROOT, f, "  excepted", excepted, "by the exceptions file"));
