@@ -174,7 +174,9 @@ class FailFastTest {
                 .startsWith("kvwatch: the job failed: ").contains("Max parallelism mismatch", "kvwatch-local.log");
         assertThat(r.stderr()).as("no stack trace").doesNotContain("\tat ", "Caused by");
         assertThat(r.took()).as("time to fail: %s", r).isLessThan(BOUND);
-        assertThat(Files.readString(r.log())).as("the trace is in the log file").contains("\tat ");
+        assertThat(Files.readString(r.log())).as("the trace is in the log file").contains("\tat ")
+                .as("a local run restarts a failing job a bounded number of times")
+                .contains("FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=" + LocalRun.LOCAL_RESTARTS);
     }
 
     @Test
