@@ -91,7 +91,7 @@ public final class BootstrapHistory {
         String deadLetters = config.get(JobOptions.DEAD_LETTER_OUTPUT);
         new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, deadLetters)).build(env);
         return new LocalRun.Plan("Key Vault new-terms: bootstrap from " + input, input, null,
-                deadLetters == null ? "stderr" : deadLetters, savepoint);
+                deadLetters == null ? "stderr" : deadLetters, savepoint, false);
     }
 
     /** Adds the whole batch pipeline, up to the savepoint, to {@code env}. */

@@ -132,7 +132,7 @@ public final class KeyVaultNewTermsJob {
                 : config.getOptional(JobOptions.OUTPUT).orElse("stdout");
         String deadLetters = writes ? "Kafka topic " + kafka.get().deadLettersTopic()
                 : config.getOptional(JobOptions.DEAD_LETTER_OUTPUT).orElse("stderr");
-        return new LocalRun.Plan(job.jobName(), input, alerts, deadLetters, null);
+        return new LocalRun.Plan(job.jobName(), input, alerts, deadLetters, null, reads && !kafka.get().bounded());
     }
 
     private void logRule() {

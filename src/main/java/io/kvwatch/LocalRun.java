@@ -47,8 +47,16 @@ final class LocalRun {
      *
      * @param alerts where alerts go; null for a job without a detector (BootstrapHistory)
      * @param savepoint the savepoint the job writes, or null
+     * @param endless whether the input has no end (Kafka without kafka.bounded): the run says so as it starts
      */
-    record Plan(String jobName, String input, String alerts, String deadLetters, String savepoint) {}
+    /**
+     * The job's name, what it reads and where its outputs go, in words, for the summary.
+     *
+     * @param alerts where alerts go; null for a job without a detector (BootstrapHistory)
+     * @param savepoint the savepoint the job writes, or null
+     * @param endless whether the input has no end (Kafka without kafka.bounded): the run says so as it starts
+     */
+    record Plan(String jobName, String input, String alerts, String deadLetters, String savepoint, boolean endless) {}
 
     /** Checks the settings and the world, then adds the job to {@code env}. */
     interface Setup {
@@ -94,6 +102,11 @@ final class LocalRun {
             LOG.error("The job could not be built", e);
             err.println("kvwatch: the job could not be built: " + oneLine(e) + logHint());
             return FAILED;
+        }
+        if (plan.endless()) {
+            // No summary will come: say now what the run does, so that a quiet job is not taken for a stuck one.
+            err.println("kvwatch: running on " + plan.input() + " until stopped (Ctrl-C); alerts to " + plan.alerts()
+                    + ", dead letters to " + plan.deadLetters());
         }
         try {
             env.execute(plan.jobName());

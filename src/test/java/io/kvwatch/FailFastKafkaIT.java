@@ -7,6 +7,11 @@ import io.kvwatch.config.JobConfig;
 import io.kvwatch.testing.FakeSecrets;
 import io.kvwatch.testing.JobProcess;
 import io.kvwatch.testing.KafkaBrokerExtension;
+import io.kvwatch.testing.KafkaTopics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -61,6 +66,41 @@ class FailFastKafkaIT {
                 "security settings (TLS, SASL)");
         assertThat(r.stderr() + r.stdout() + java.nio.file.Files.readString(r.log()))
                 .as("the secret is nowhere, log file included").doesNotContain(key);
+    }
+
+    /** A bounded run on Kafka ends, like one on files, with the summary: what it read, and where the alerts went. */
+    @Test
+    void boundedKafkaRunEndsWithItsSummary() throws Exception {
+        KAFKA.broker().createTopic("kv-audit-bounded", 1);
+        List<String> sample = Files.readAllLines(Path.of("src/main/resources/samples/keyvault-audit-sample.ndjson"));
+        List<KafkaTopics.Message> messages = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (String line : sample) {
+            messages.add(new KafkaTopics.Message(0, now, line.getBytes(StandardCharsets.UTF_8)));
+        }
+        new KafkaTopics(KAFKA.bootstrapServers()).produce("kv-audit-bounded", messages);
+
+        JobProcess.Result r = job("--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
+                "--kafka.topic", "kv-audit-bounded", "--kafka.bounded", "--kafka.starting-offsets", "earliest",
+                "--parallelism", "1");
+        assertThat(r.exitCode()).as("a bounded run ends: %s", r).isZero();
+        assertThat(r.stderr()).as("the summary")
+                .contains("kvwatch: finished in ", "read Kafka topic(s) kv-audit-bounded at " + KAFKA.bootstrapServers())
+                .containsPattern("messages +" + sample.size() + "\\R")
+                .containsPattern("dead letters +9 .*; to stderr")
+                .containsPattern("alerts +" + r.stdout().lines().count() + " +to stdout");
+        assertThat(r.stderr()).as("no start line: the run has an end").doesNotContain("until stopped");
+    }
+
+    /** A run without an end says as it starts what it reads and where its outputs go: no summary will. */
+    @Test
+    void endlessKafkaRunSaysWhatItDoesAsItStarts() throws Exception {
+        KAFKA.broker().createTopic("kv-audit-endless", 1);
+        String line = JobProcess.firstLineOfEndlessRun(dir, Duration.ofSeconds(60), "kvwatch: ",
+                KeyVaultNewTermsJob.class.getName(), "--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
+                "--kafka.topic", "kv-audit-endless", "--output", "alerts.ndjson");
+        assertThat(line).isEqualTo("kvwatch: running on Kafka topic(s) kv-audit-endless at " + KAFKA.bootstrapServers()
+                + " until stopped (Ctrl-C); alerts to alerts.ndjson, dead letters to stderr");
     }
 
     private JobProcess.Result job(String... args) throws Exception {

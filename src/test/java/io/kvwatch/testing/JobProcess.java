@@ -39,6 +39,48 @@ public final class JobProcess {
 
     public static Result run(Path workDir, Duration bound, Map<String, String> env, String mainClass, String... args)
             throws IOException, InterruptedException {
+        Path err = workDir.resolve("stderr.txt");
+        long start = System.nanoTime();
+        Process process = start(workDir, env, mainClass, args);
+        boolean exited = process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (!exited) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("main " + mainClass + " " + String.join(" ", args) + " ran longer than " + bound
+                    + " and was killed; stderr:\n" + Files.readString(err, UTF_8));
+        }
+        return new Result(process.exitValue(), Files.readString(workDir.resolve("stdout.txt"), UTF_8),
+                Files.readString(err, UTF_8), took, workDir.resolve("kvwatch-local.log"));
+    }
+
+    /**
+     * Starts a run that has no end, waits until its stderr holds a line starting with {@code prefix}, kills it, and
+     * returns that line.
+     */
+    public static String firstLineOfEndlessRun(Path workDir, Duration bound, String prefix, String mainClass,
+            String... args) throws IOException, InterruptedException {
+        Path err = workDir.resolve("stderr.txt");
+        Process process = start(workDir, Map.of(), mainClass, args);
+        long deadline = System.nanoTime() + bound.toNanos();
+        try {
+            while (System.nanoTime() < deadline && process.isAlive()) {
+                for (String line : Files.readAllLines(err, UTF_8)) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+                process.waitFor(200, TimeUnit.MILLISECONDS); // the poll interval, ended early by an exit
+            }
+            throw new AssertionError("no line starting with '" + prefix + "' on stderr within " + bound
+                    + (process.isAlive() ? "" : " (the run ended, status " + process.exitValue() + ")")
+                    + "; stderr:\n" + Files.readString(err, UTF_8));
+        } finally {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Process start(Path workDir, Map<String, String> env, String mainClass, String... args)
+            throws IOException {
         Path log = workDir.resolve("kvwatch-local.log");
         Path out = workDir.resolve("stdout.txt");
         Path err = workDir.resolve("stderr.txt");
@@ -54,15 +96,6 @@ public final class JobProcess {
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
         builder.environment().keySet().removeIf(k -> k.startsWith("KVWATCH_"));
         builder.environment().putAll(env);
-        long start = System.nanoTime();
-        Process process = builder.start();
-        boolean exited = process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        if (!exited) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            throw new AssertionError("main " + mainClass + " " + String.join(" ", args) + " ran longer than " + bound
-                    + " and was killed; stderr:\n" + Files.readString(err, UTF_8));
-        }
-        return new Result(process.exitValue(), Files.readString(out, UTF_8), Files.readString(err, UTF_8), took, log);
+        return builder.start();
     }
 }
