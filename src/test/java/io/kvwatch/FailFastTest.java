@@ -127,6 +127,17 @@ class FailFastTest {
     }
 
     @Test
+    void missingRuleFile() throws Exception {
+        assertSetupError(job("--rule", "rules/kv.toml"), "--rule rules/kv.toml: no such file or directory");
+    }
+
+    @Test
+    void ruleFileTheJobCannotFollow() throws Exception {
+        Files.writeString(dir.resolve("kv.toml"), "[rule]\ntype = \"query\"\n");
+        assertSetupError(job("--rule", "kv.toml"), "kv.toml");
+    }
+
+    @Test
     void missingSavepointToStartFrom() throws Exception {
         assertSetupError(job("--savepoint", "sp"), "--savepoint sp does not exist");
     }
@@ -184,7 +195,7 @@ class FailFastTest {
         JobProcess.Result r = job("--help");
         assertThat(r.exitCode()).as("exit status of --help: %s", r).isZero();
         assertThat(r.stdout()).as("--help on stdout")
-                .contains("--history-window DURATION   (default: 14 d)", "--kafka.check-timeout", "--learning");
+                .contains("--out-of-orderness DURATION   (default: 30 s)", "--kafka.check-timeout", "--learning");
         assertThat(r.stderr()).as("nothing on stderr").isBlank();
     }
 

@@ -112,8 +112,8 @@ public final class OptionsHelp {
             return choices.length() <= 30 ? choices : "CHOICE"; // the description line lists them
         }
         String key = option.key();
-        return key.equals("input") || key.equals("output") || key.equals("dead-letters") || key.equals("savepoint")
-                || key.endsWith("file") || key.equals("exceptions") ? "PATH" : "VALUE";
+        return List.of("input", "output", "dead-letters", "savepoint", "exceptions", "rule").contains(key)
+                || key.endsWith("file") ? "PATH" : "VALUE";
     }
 
     private static String format(Object value) {

@@ -27,12 +27,13 @@ public final class Preflight {
 
     private Preflight() {}
 
-    /** The checks for {@code KeyVaultNewTermsJob}: input, outputs, savepoint to start from. */
+    /** The checks for {@code KeyVaultNewTermsJob}: input, rule file, outputs, savepoint to start from. */
     public static void checkJob(JobConfig config, Optional<KafkaSettings> kafka) {
         boolean readsKafka = kafka.map(KafkaSettings::readsKafka).orElse(false);
         boolean writesKafka = kafka.map(KafkaSettings::writesKafka).orElse(false);
         Optional<Path> input = readsKafka ? Optional.empty() : local(config.get(JobOptions.INPUT));
         input.ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
+        local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
         if (!writesKafka) {
             Optional<Path> alerts = local(config.get(JobOptions.OUTPUT));
             Optional<Path> deadLetters = local(config.get(JobOptions.DEAD_LETTER_OUTPUT));
@@ -64,9 +65,10 @@ public final class Preflight {
         checkWritable(option, path);
     }
 
-    /** The checks for {@code BootstrapHistory}: input, dead-letter output, and a savepoint path that is still free. */
+    /** The checks for {@code BootstrapHistory}: input, rule file, dead-letter output, a savepoint path still free. */
     public static void checkBootstrap(JobConfig config) {
         local(config.get(JobOptions.INPUT)).ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
+        local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
         local(config.get(JobOptions.DEAD_LETTER_OUTPUT)).ifPresent(p -> checkWritable(JobOptions.DEAD_LETTER_OUTPUT.key(), p));
         local(config.get(JobOptions.SAVEPOINT)).ifPresent(Preflight::checkSavepointTarget);
     }

@@ -136,7 +136,7 @@ class OptionsCannotBeMisreadTest {
                                 + java.util.regex.Pattern.quote(shown) + "\\)");
             }
         }
-        assertThat(help).contains("--history-window DURATION   (default: 14 d)", "--input PATH", "--learning   (default: false)",
+        assertThat(help).contains("--out-of-orderness DURATION   (default: 30 s)", "--input PATH", "--learning   (default: false)",
                 "--kafka.starting-offsets CHOICE   (default: committed-earliest)",
                 "One of committed-earliest, committed-latest, earliest, latest.",
                 "A duration (units ms, s, min, h, d; e.g. 14d)", "--kafka.properties.<name> VALUE",
