@@ -2,12 +2,15 @@ package io.kvwatch;
 
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.config.OptionsHelp;
+import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.detect.TermHistoryBootstrap;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
 import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
+import io.kvwatch.io.Preflight;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.rule.DetectionRule;
@@ -52,7 +55,26 @@ public final class BootstrapHistory {
         this.outputs = outputs;
     }
 
+    static final String USAGE = """
+            kvwatch BootstrapHistory: reads archived Key Vault audit logs and writes a savepoint of the detector's
+            history, for KeyVaultNewTermsJob to start from.
+
+            Run locally:
+              mvn -q compile exec:exec -Dmain.class=io.kvwatch.BootstrapHistory \
+                  -Dexec.args="--input ARCHIVE_DIR --savepoint NEW_DIR"
+            It needs --input and --savepoint (a directory that does not exist yet). A local run exits 0 when done,
+            2 on a setup mistake, 1 when the job failed.""";
+
+    /** Runs the bootstrap: locally as {@link LocalRun} describes, on a cluster by submitting it. */
     public static void main(String[] args) throws Exception {
+        if (LocalRun.wantsHelp(args)) {
+            System.out.print(OptionsHelp.text(USAGE));
+            return;
+        }
+        if (LocalRun.isLocal()) {
+            LocalRun.runAndExit(args, BootstrapHistory::checkedLocally);
+            return;
+        }
         JobConfig config = JobConfig.fromArgs(args);
         String input = required(config, JobOptions.INPUT);
         required(config, JobOptions.SAVEPOINT);
@@ -60,6 +82,16 @@ public final class BootstrapHistory {
         new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, config.get(JobOptions.DEAD_LETTER_OUTPUT)))
                 .build(env);
         env.execute("Key Vault new-terms: bootstrap from " + input);
+    }
+
+    private static LocalRun.Plan checkedLocally(JobConfig config, StreamExecutionEnvironment env) {
+        String input = required(config, JobOptions.INPUT);
+        String savepoint = required(config, JobOptions.SAVEPOINT);
+        Preflight.checkBootstrap(config);
+        String deadLetters = config.get(JobOptions.DEAD_LETTER_OUTPUT);
+        new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, deadLetters)).build(env);
+        return new LocalRun.Plan("Key Vault new-terms: bootstrap from " + input, input, null,
+                deadLetters == null ? "stderr" : deadLetters, savepoint, false);
     }
 
     /** Adds the whole batch pipeline, up to the savepoint, to {@code env}. */
@@ -95,6 +127,6 @@ public final class BootstrapHistory {
 
     private static String required(JobConfig config, ConfigOption<String> option) {
         return config.getOptional(option)
-                .orElseThrow(() -> new IllegalArgumentException("BootstrapHistory needs --" + option.key()));
+                .orElseThrow(() -> new SetupException("BootstrapHistory needs --" + option.key() + " (--help says more)"));
     }
 }

@@ -7,6 +7,8 @@ import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.KafkaSettings;
+import io.kvwatch.config.OptionsHelp;
+import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.EarliestRuleTime;
 import io.kvwatch.detect.FirstSeenDetector;
 import io.kvwatch.io.DeadLetterDocument;
@@ -14,8 +16,10 @@ import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
 import io.kvwatch.io.KafkaInput;
 import io.kvwatch.io.KafkaOutputs;
+import io.kvwatch.io.KafkaPreflight;
 import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
+import io.kvwatch.io.Preflight;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
@@ -28,6 +32,8 @@ import io.kvwatch.rule.ExceptionList;
 import io.kvwatch.rule.RetrievalFilter;
 import io.kvwatch.rule.RuleFile;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,16 +80,69 @@ public final class KeyVaultNewTermsJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyVaultNewTermsJob.class);
 
+    /** The start of {@code --help}: how the job is run. */
+    static final String USAGE = """
+            kvwatch: Azure Key Vault Secret Key Usage by Unusual Identity, a continuous Flink job.
+
+            Run locally (a mini-cluster in one JVM; without options it reads its bundled sample):
+              mvn -q compile exec:exec -Dexec.args="--input FILE_OR_DIR --output alerts.ndjson"
+            On a cluster:
+              flink run target/keyvault-new-terms-*.jar --kafka.topic ... --alerts.topic ...
+            A local run exits 0 when done (a summary on stderr), 2 on a setup mistake, 1 when the job failed.""";
+
+    /**
+     * Runs the job. Locally (no cluster at hand) it checks the settings, paths and Kafka topics first, ends with a
+     * summary or one line saying what went wrong, and exits with the status {@link LocalRun} describes; on a cluster
+     * it builds the job and submits it, and failures propagate as exceptions.
+     */
     public static void main(String[] args) throws Exception {
+        if (LocalRun.wantsHelp(args)) {
+            System.out.print(OptionsHelp.text(USAGE));
+            return;
+        }
+        if (LocalRun.isLocal()) {
+            LocalRun.runAndExit(args, KeyVaultNewTermsJob::checkedLocally);
+            return;
+        }
         JobConfig config = JobConfig.fromArgs(args);
         LOG.info("Settings: {}", config); // credentials hidden
         KafkaSettings.from(config).ifPresent(kafka -> LOG.info("Kafka: {}", kafka));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         KeyVaultNewTermsJob job = new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config));
-        LOG.info("Rule: {} ({}), {} history window, from {}; counts records matching {}", job.rule.name(),
-                job.rule.ruleId(), job.rule.historyWindowText(), job.rule.source(), job.rule.query());
+        job.logRule();
         job.build(env);
-        env.execute("Key Vault new-terms: " + job.rule.name());
+        env.execute(job.jobName());
+    }
+
+    /** A local run: every check a user's mistake can fail, before the job is built on {@code env}. */
+    private static LocalRun.Plan checkedLocally(JobConfig config, StreamExecutionEnvironment env) {
+        Optional<KafkaSettings> kafka = KafkaSettings.from(config);
+        kafka.ifPresent(k -> LOG.info("Kafka: {}", k));
+        Preflight.checkJob(config, kafka);
+        kafka.ifPresent(k -> KafkaPreflight.check(k, config.get(JobOptions.KAFKA_CHECK_TIMEOUT)));
+        KeyVaultNewTermsJob job = new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config));
+        job.logRule();
+        job.build(env);
+
+        boolean reads = kafka.map(KafkaSettings::readsKafka).orElse(false);
+        boolean writes = kafka.map(KafkaSettings::writesKafka).orElse(false);
+        String input = reads
+                ? "Kafka topic(s) " + String.join(", ", kafka.get().topics()) + " at " + kafka.get().bootstrapServers()
+                : config.getOptional(JobOptions.INPUT).orElse("the bundled sample");
+        String alerts = writes ? "Kafka topic " + kafka.get().alertsTopic()
+                : config.getOptional(JobOptions.OUTPUT).orElse("stdout");
+        String deadLetters = writes ? "Kafka topic " + kafka.get().deadLettersTopic()
+                : config.getOptional(JobOptions.DEAD_LETTER_OUTPUT).orElse("stderr");
+        return new LocalRun.Plan(job.jobName(), input, alerts, deadLetters, null, reads && !kafka.get().bounded());
+    }
+
+    private void logRule() {
+        LOG.info("Rule: {} ({}), {} history window, from {}; counts records matching {}", rule.name(),
+                rule.ruleId(), rule.historyWindowText(), rule.source(), rule.query());
+    }
+
+    private String jobName() {
+        return "Key Vault new-terms: " + rule.name();
     }
 
     /**
@@ -184,8 +243,11 @@ public final class KeyVaultNewTermsJob {
         ExceptionList exceptions;
         try {
             exceptions = ExceptionList.load(Path.of(file));
+        } catch (NoSuchFileException e) {
+            throw new SetupException("--" + JobOptions.EXCEPTIONS.key() + " " + file + ": no such file", e);
         } catch (IOException e) {
-            throw new IllegalArgumentException("Cannot read the exceptions file " + file + ": " + e.getMessage(), e);
+            throw new SetupException("Cannot read the exceptions file " + file + ": "
+                    + (e instanceof AccessDeniedException ? "permission denied" : e.getMessage()), e);
         }
         return new CountingRecords(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
     }

@@ -30,10 +30,10 @@ public final class EventHubsConnectionString {
     public static EventHubsConnectionString parse(String text, String source) {
         String value = text == null ? "" : text.strip();
         if (value.isEmpty()) {
-            throw new IllegalArgumentException("The Event Hubs connection string from " + source + " is empty");
+            throw new SetupException("The Event Hubs connection string from " + source + " is empty");
         }
         if (value.indexOf('"') >= 0 || value.indexOf('\\') >= 0 || value.chars().anyMatch(Character::isISOControl)) {
-            throw new IllegalArgumentException("The Event Hubs connection string from " + source
+            throw new SetupException("The Event Hubs connection string from " + source
                     + " contains a quote, backslash or control character; a connection string copied from the Azure"
                     + " portal has none");
         }
@@ -46,25 +46,25 @@ public final class EventHubsConnectionString {
         }
         String endpoint = parts.get("endpoint");
         if (endpoint == null || endpoint.isEmpty()) {
-            throw new IllegalArgumentException("The Event Hubs connection string from " + source
+            throw new SetupException("The Event Hubs connection string from " + source
                     + " has no Endpoint=sb://NAMESPACE.servicebus.windows.net/ part");
         }
         if (!endpoint.toLowerCase(Locale.ROOT).startsWith(ENDPOINT_SCHEME)) {
-            throw new IllegalArgumentException("The Endpoint of the Event Hubs connection string from " + source
+            throw new SetupException("The Endpoint of the Event Hubs connection string from " + source
                     + " does not start with " + ENDPOINT_SCHEME);
         }
         String host = endpoint.substring(ENDPOINT_SCHEME.length());
         int slash = host.indexOf('/');
         host = (slash < 0 ? host : host.substring(0, slash)).toLowerCase(Locale.ROOT);
         if (!host.matches("[a-z0-9][a-z0-9-]*(\\.[a-z0-9-]+)+")) {
-            throw new IllegalArgumentException("The Endpoint of the Event Hubs connection string from " + source
+            throw new SetupException("The Endpoint of the Event Hubs connection string from " + source
                     + " does not name a host such as NAMESPACE.servicebus.windows.net");
         }
         boolean key = !parts.getOrDefault("sharedaccesskeyname", "").isEmpty()
                 && !parts.getOrDefault("sharedaccesskey", "").isEmpty();
         boolean signature = !parts.getOrDefault("sharedaccesssignature", "").isEmpty();
         if (!key && !signature) {
-            throw new IllegalArgumentException("The Event Hubs connection string from " + source
+            throw new SetupException("The Event Hubs connection string from " + source
                     + " has neither SharedAccessKeyName and SharedAccessKey nor SharedAccessSignature");
         }
         return new EventHubsConnectionString(value, host);

@@ -46,7 +46,7 @@ public final class EventHubsSettings {
             boolean matches = dot < 0 ? name.equals(connectionString.namespace())
                     : given.equals(connectionString.endpointHost());
             if (!matches) {
-                throw new IllegalArgumentException("eventhubs.namespace is '" + namespace.strip()
+                throw new SetupException("eventhubs.namespace is '" + namespace.strip()
                         + "' but the connection string is for " + connectionString.endpointHost());
             }
         }
@@ -93,13 +93,13 @@ public final class EventHubsSettings {
     public static void checkOverrides(Map<String, String> userProperties) {
         for (String key : OWNED) {
             if (userProperties.containsKey(key)) {
-                throw new IllegalArgumentException("With Event Hubs, the Kafka client property '" + key
+                throw new SetupException("With Event Hubs, the Kafka client property '" + key
                         + "' is set by the preset from the connection string; remove it from the Kafka properties");
             }
         }
         String compression = userProperties.get("compression.type");
         if (compression != null && !ALLOWED_COMPRESSION.contains(compression.strip().toLowerCase(Locale.ROOT))) {
-            throw new IllegalArgumentException("compression.type '" + compression.strip()
+            throw new SetupException("compression.type '" + compression.strip()
                     + "' is not supported by the Event Hubs Kafka endpoint; use none (the default) or gzip");
         }
         checkBelow(userProperties, "max.request.size", SERVICE_MAX_REQUEST_SIZE,
@@ -119,10 +119,10 @@ public final class EventHubsSettings {
         try {
             n = Long.parseLong(value.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " '" + value.strip() + "' is not a number");
+            throw new SetupException(key + " '" + value.strip() + "' is not a number");
         }
         if (n >= limit) {
-            throw new IllegalArgumentException(
+            throw new SetupException(
                     key + " " + n + " is too large for Event Hubs: it must be below " + limit + " (" + why + ")");
         }
     }

@@ -4,10 +4,13 @@ import static org.apache.flink.configuration.ConfigOptions.key;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -184,6 +187,12 @@ public final class JobOptions {
      */
     public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
 
+    public static final ConfigOption<Duration> KAFKA_CHECK_TIMEOUT =
+            key("kafka.check-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+                    .withDescription("A local run first checks that the Kafka cluster (or Event Hubs namespace)"
+                            + " answers and has every topic the job reads and writes, and gives up after this long"
+                            + " with the cause. On a cluster, the job's restart strategy governs instead.");
+
     public static final ConfigOption<String> KAFKA_PROPERTIES_FILE =
             key("kafka.properties-file").stringType().noDefaultValue()
                     .withDescription("A Java properties file of Kafka client properties (no prefix), e.g. a mounted"
@@ -263,20 +272,36 @@ public final class JobOptions {
                     .withDescription("BootstrapHistory: the directory it writes the detector's savepoint to. The job"
                             + " run locally: the savepoint to start from (on a cluster, 'flink run -s' does this).");
 
-    /** All options, for validation of the keys a user gives and for the README. */
+    /** Every option with the type of its value, in the order of this file (which groups them by subject). */
+    private static final Map<ConfigOption<?>, Class<?>> TYPES = declaredOptions();
+
+    /** All options, for validation of the keys a user gives, for {@code --help} and for the README. */
     public static List<ConfigOption<?>> all() {
-        List<ConfigOption<?>> options = new ArrayList<>();
-        for (Class<?> holder : List.of(JobOptions.class)) {
-            for (Field f : holder.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
-                    try {
-                        options.add((ConfigOption<?>) f.get(null));
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException(e);
-                    }
+        return List.copyOf(TYPES.keySet());
+    }
+
+    /** The type of an option's value ({@code Duration}, {@code Boolean}, an enum, ...), as declared here. */
+    public static Class<?> valueType(ConfigOption<?> option) {
+        Class<?> type = TYPES.get(option);
+        if (type == null) {
+            throw new IllegalArgumentException("Not an option of the job: " + option.key());
+        }
+        return type;
+    }
+
+    private static Map<ConfigOption<?>, Class<?>> declaredOptions() {
+        Map<ConfigOption<?>, Class<?>> options = new LinkedHashMap<>();
+        for (Field f : JobOptions.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
+                try {
+                    // ConfigOption keeps its value class to itself; the field's declared type says it as well.
+                    Type type = ((ParameterizedType) f.getGenericType()).getActualTypeArguments()[0];
+                    options.put((ConfigOption<?>) f.get(null), (Class<?>) type);
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
                 }
             }
         }
-        return Collections.unmodifiableList(options);
+        return Collections.unmodifiableMap(options);
     }
 }

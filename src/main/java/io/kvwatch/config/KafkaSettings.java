@@ -93,11 +93,24 @@ public final class KafkaSettings {
             if (!config.kafkaClientProperties().isEmpty()) {
                 stray.add(JobOptions.KAFKA_PROPERTIES_PREFIX + "*");
             }
+            if (config.eventHubsConnectionString().isPresent()) {
+                // Credentials given for a purpose the settings do not say: the run would quietly read the sample.
+                stray.add("the Event Hubs connection string");
+            }
             if (!stray.isEmpty()) {
-                throw new IllegalArgumentException(stray + " set, but neither " + JobOptions.KAFKA_TOPIC.key()
-                        + " (Kafka input) nor " + JobOptions.ALERTS_TOPIC.key() + " (Kafka outputs)");
+                throw new SetupException(String.join(", ", stray) + " set, but not " + JobOptions.KAFKA_TOPIC.key()
+                        + ": set it to read Kafka (or Event Hubs), or drop the Kafka settings to read files or the"
+                        + " bundled sample");
             }
             return Optional.empty();
+        }
+        if (!reads) {
+            // Alerts of the bundled sample (or of a few files) would land in a real alert topic, among real ones.
+            throw new SetupException(JobOptions.ALERTS_TOPIC.key() + "/" + JobOptions.DEAD_LETTERS_TOPIC.key()
+                    + " set without " + JobOptions.KAFKA_TOPIC.key() + ": the job would write the alerts of "
+                    + (config.getOptional(JobOptions.INPUT).isPresent() ? "files" : "its bundled sample")
+                    + " to Kafka. Set " + JobOptions.KAFKA_TOPIC.key() + " (the audit topic to read), or drop the"
+                    + " topics to write alerts to files or the console");
         }
         checkModes(config, reads, writes);
 
@@ -106,7 +119,7 @@ public final class KafkaSettings {
         user.putAll(config.kafkaClientProperties());
         for (Map.Entry<String, String> owned : JOB_OWNED.entrySet()) {
             if (user.containsKey(owned.getKey())) {
-                throw new IllegalArgumentException("The Kafka client property '" + owned.getKey()
+                throw new SetupException("The Kafka client property '" + owned.getKey()
                         + "' is set by the job: " + owned.getValue());
             }
         }
@@ -127,7 +140,7 @@ public final class KafkaSettings {
             producer.putAll(common);
             producer.putAll(eventHubs.producerProperties());
         } else if (bootstrap == null || bootstrap.isBlank()) {
-            throw new IllegalArgumentException("Kafka needs a cluster: set " + JobOptions.KAFKA_BOOTSTRAP_SERVERS.key()
+            throw new SetupException("Kafka needs a cluster: set " + JobOptions.KAFKA_BOOTSTRAP_SERVERS.key()
                     + ", or eventhubs.namespace with the connection string in " + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV
                     + " or " + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key());
         }
@@ -136,29 +149,29 @@ public final class KafkaSettings {
 
         KafkaSettings settings = new KafkaSettings(config, bootstrap.strip(), eventHubs, consumer, producer);
         if (settings.deliveryGuarantee == DeliveryGuarantee.NONE) {
-            throw new IllegalArgumentException(
+            throw new SetupException(
                     JobOptions.DELIVERY_GUARANTEE.key() + " none would lose alerts; use exactly-once or at-least-once");
         }
         if (reads && settings.topics.isEmpty()) {
-            throw new IllegalArgumentException(JobOptions.KAFKA_TOPIC.key() + " names no topic");
+            throw new SetupException(JobOptions.KAFKA_TOPIC.key() + " names no topic");
         }
         return Optional.of(settings);
     }
 
     private static void checkModes(JobConfig config, boolean reads, boolean writes) {
         if (reads && config.getOptional(JobOptions.INPUT).isPresent()) {
-            throw new IllegalArgumentException("Set either " + JobOptions.INPUT.key() + " (files) or "
+            throw new SetupException("Set either " + JobOptions.INPUT.key() + " (files) or "
                     + JobOptions.KAFKA_TOPIC.key() + " (Kafka), not both");
         }
         if (writes) {
             if (config.getOptional(JobOptions.ALERTS_TOPIC).isEmpty()
                     || config.getOptional(JobOptions.DEAD_LETTERS_TOPIC).isEmpty()) {
-                throw new IllegalArgumentException("Kafka outputs need both " + JobOptions.ALERTS_TOPIC.key() + " and "
+                throw new SetupException("Kafka outputs need both " + JobOptions.ALERTS_TOPIC.key() + " and "
                         + JobOptions.DEAD_LETTERS_TOPIC.key());
             }
             if (config.getOptional(JobOptions.OUTPUT).isPresent()
                     || config.getOptional(JobOptions.DEAD_LETTER_OUTPUT).isPresent()) {
-                throw new IllegalArgumentException("Set either " + JobOptions.OUTPUT.key() + "/"
+                throw new SetupException("Set either " + JobOptions.OUTPUT.key() + "/"
                         + JobOptions.DEAD_LETTER_OUTPUT.key() + " (files) or " + JobOptions.ALERTS_TOPIC.key() + "/"
                         + JobOptions.DEAD_LETTERS_TOPIC.key() + " (Kafka), not both");
             }
@@ -170,7 +183,7 @@ public final class KafkaSettings {
         String namespace = config.get(JobOptions.EVENTHUBS_NAMESPACE);
         if (connectionString.isEmpty()) {
             if (namespace != null) {
-                throw new IllegalArgumentException("eventhubs.namespace is set but no connection string: put it in the"
+                throw new SetupException("eventhubs.namespace is set but no connection string: put it in the"
                         + " environment variable " + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV + " or in a file named by "
                         + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key());
             }
@@ -185,7 +198,7 @@ public final class KafkaSettings {
             p.load(reader);
         } catch (IOException | IllegalArgumentException e) {
             // The file may hold secrets: name it and the failure, never its content.
-            throw new IllegalArgumentException("Cannot read the Kafka properties file " + file + ": "
+            throw new SetupException("Cannot read the Kafka properties file " + file + ": "
                     + e.getClass().getSimpleName(), e instanceof IOException ? e : null);
         }
         Map<String, String> out = new LinkedHashMap<>();

@@ -45,11 +45,11 @@ public final class ManagedServiceProperties {
         try {
             groups = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IllegalArgumentException("Cannot read the runtime properties file " + file + ": "
+            throw new SetupException("Cannot read the runtime properties file " + file + ": "
                     + e.getMessage(), e);
         }
         if (groups == null || !groups.isArray()) {
-            throw new IllegalArgumentException("The runtime properties file " + file
+            throw new SetupException("The runtime properties file " + file
                     + " is not a JSON array of property groups");
         }
         Map<String, String> settings = new LinkedHashMap<>();
@@ -59,7 +59,7 @@ public final class ManagedServiceProperties {
             }
             group.path("PropertyMap").fields().forEachRemaining(e -> {
                 if (!e.getValue().isValueNode()) {
-                    throw new IllegalArgumentException("Runtime property '" + e.getKey() + "' in " + file
+                    throw new SetupException("Runtime property '" + e.getKey() + "' in " + file
                             + " is not a plain value");
                 }
                 settings.put(e.getKey().trim(), e.getValue().asText().trim());

@@ -23,6 +23,9 @@ public final class KafkaOutputs implements JobOutputs {
 
     private final KafkaSettings kafka;
 
+    /** The alert sink's uid; its writer's operator id derives from it (the run summary counts by it). */
+    public static final String ALERT_SINK_UID = "kafka-alert-sink";
+
     public KafkaOutputs(KafkaSettings kafka) {
         this.kafka = kafka;
     }
@@ -30,7 +33,7 @@ public final class KafkaOutputs implements JobOutputs {
     @Override
     public void alerts(DataStream<Alert> alerts) {
         alerts.sinkTo(sink(new AlertRecords(kafka.alertsTopic()), "-alerts"))
-                .uid("kafka-alert-sink").name("Alerts to Kafka " + kafka.alertsTopic());
+                .uid(ALERT_SINK_UID).name("Alerts to Kafka " + kafka.alertsTopic());
     }
 
     @Override

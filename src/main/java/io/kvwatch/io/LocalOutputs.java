@@ -20,6 +20,9 @@ public final class LocalOutputs implements JobOutputs {
     private final String alertPath;
     private final String deadLetterPath;
 
+    /** The alert sink's uid; its writer's operator id derives from it (the run summary counts by it). */
+    public static final String ALERT_SINK_UID = "alert-sink";
+
     public LocalOutputs(String alertPath, String deadLetterPath) {
         this.alertPath = alertPath;
         this.deadLetterPath = deadLetterPath;
@@ -27,7 +30,7 @@ public final class LocalOutputs implements JobOutputs {
 
     @Override
     public void alerts(DataStream<Alert> alerts) {
-        attach(alerts, alertPath, false, "alert-sink", "Alerts");
+        attach(alerts, alertPath, false, ALERT_SINK_UID, "Alerts");
     }
 
     @Override

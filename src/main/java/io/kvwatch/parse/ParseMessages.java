@@ -3,6 +3,8 @@ package io.kvwatch.parse;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -22,6 +24,7 @@ public class ParseMessages extends ProcessFunction<RawMessage, AuditRecord> {
     private transient Counter recordsIn;
     private transient Counter recordsIgnored;
     private transient Counter deadLetters;
+    private transient Map<String, Counter> deadLettersByReason;
 
     public ParseMessages(EnvelopeParser parser) {
         this.parser = parser;
@@ -34,6 +37,11 @@ public class ParseMessages extends ProcessFunction<RawMessage, AuditRecord> {
         recordsIn = metrics.counter("recordsIn");
         recordsIgnored = metrics.counter("recordsIgnored");
         deadLetters = metrics.counter("deadLetters");
+        // Also per reason, as deadLetterReason.<code>.deadLetters: which mistake the input makes, not only how often.
+        deadLettersByReason = new HashMap<>();
+        for (DeadLetterReason reason : DeadLetterReason.values()) {
+            deadLettersByReason.put(reason.code(), metrics.addGroup("deadLetterReason", reason.code()).counter("deadLetters"));
+        }
     }
 
     @Override
@@ -49,6 +57,10 @@ public class ParseMessages extends ProcessFunction<RawMessage, AuditRecord> {
             @Override
             public void deadLetter(DeadLetter deadLetter) {
                 deadLetters.inc();
+                Counter byReason = deadLettersByReason.get(deadLetter.reason);
+                if (byReason != null) {
+                    byReason.inc();
+                }
                 ctx.output(DEAD_LETTERS, deadLetter);
             }
 
