@@ -73,8 +73,9 @@ public final class JobOptions {
 
     public static final ConfigOption<Boolean> LEARNING =
             key("learning").booleanType().defaultValue(false)
-                    .withDescription("Learn without alerting until event time is 'learning-period' past the first"
-                            + " record: for a start with empty state and no bootstrap from history.");
+                    .withDescription("Learn without alerting until event time is 'learning-period' past the earliest"
+                            + " record (by rule time; on a stream, the first each subtask sees): for a start with empty"
+                            + " state and no bootstrap from history.");
 
     public static final ConfigOption<Duration> LEARNING_PERIOD =
             key("learning-period").durationType().noDefaultValue()

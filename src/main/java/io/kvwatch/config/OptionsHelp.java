@@ -60,6 +60,20 @@ public final class OptionsHelp {
         return out.toString();
     }
 
+    /**
+     * Every option as a Markdown table (key, type, default, meaning): the option table of docs/configuration.md,
+     * generated from the same definitions as {@code --help} and kept equal to it by a test.
+     */
+    public static String markdownTable() {
+        StringBuilder out = new StringBuilder("| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
+        for (ConfigOption<?> option : JobOptions.all()) {
+            out.append("| `").append(option.key()).append("` | ").append(typeName(option)).append(" | ")
+                    .append(option.hasDefaultValue() ? "`" + format(option.defaultValue()) + "`" : "–").append(" | ")
+                    .append(description(option).replace("|", "\\|")).append(" |\n");
+        }
+        return out.toString();
+    }
+
     /** What kind of value an option takes, in words: "a duration (units ms, s, min, h, d; e.g. 14d)". */
     public static String typeName(ConfigOption<?> option) {
         Class<?> type = JobOptions.valueType(option);
