@@ -339,6 +339,11 @@ final class ClusterScenario {
             return values;
         }
 
+        /** The ids (record keys) of the alerts read so far. */
+        Set<String> keys() {
+            return keys;
+        }
+
         Set<String> duplicates() {
             return duplicates;
         }

@@ -74,13 +74,17 @@ public final class KafkaBroker implements AutoCloseable {
     private final Path keptLogs;
     private final int port;
     private final int controllerPort;
+    /** A second listener for clients that reach the broker through a test proxy, or 0. */
+    private final int proxiedPort;
+    /** Where that proxy listens: the address the broker advertises to clients of the second listener. */
+    private final int proxyPort;
 
     private volatile JvmProcess process;
     private Admin admin;
     private Duration startupTime;
     private boolean closed;
 
-    private KafkaBroker(String classpath, int port, int controllerPort) {
+    private KafkaBroker(String classpath, int port, int controllerPort, int proxiedPort, int proxyPort) {
         this.classpath = classpath;
         this.workDir = TestRuntime.createWorkDir("kafka-broker-");
         this.serverLog = workDir.resolve("logs").resolve("server.log");
@@ -91,6 +95,8 @@ public final class KafkaBroker implements AutoCloseable {
                         + "-" + port);
         this.port = port;
         this.controllerPort = controllerPort;
+        this.proxiedPort = proxiedPort;
+        this.proxyPort = proxyPort;
     }
 
     /**
@@ -99,11 +105,24 @@ public final class KafkaBroker implements AutoCloseable {
      * @throws IllegalStateException if the broker does not come up; the message includes the tail of its log
      */
     public static KafkaBroker start() {
+        return start(0);
+    }
+
+    /**
+     * Like {@link #start()}, with a second listener for clients behind a test proxy listening on {@code proxyPort}
+     * and forwarding to {@link #proxiedListenerPort()}: the broker advertises the proxy's address to them, so all
+     * their connections go through it (see {@link TransactionCommitGate}).
+     */
+    public static KafkaBroker startBehindProxy(int proxyPort) {
+        return start(proxyPort);
+    }
+
+    private static KafkaBroker start(int proxyPort) {
         String classpath = TestRuntime.classpath("kafka-broker");
         long startNanos = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            int[] ports = TestRuntime.freeLoopbackPorts(2);
-            KafkaBroker broker = new KafkaBroker(classpath, ports[0], ports[1]);
+            int[] ports = TestRuntime.freeLoopbackPorts(3);
+            KafkaBroker broker = new KafkaBroker(classpath, ports[0], ports[1], proxyPort > 0 ? ports[2] : 0, proxyPort);
             try {
                 broker.writeConfiguration();
                 broker.formatStorage();
@@ -129,6 +148,16 @@ public final class KafkaBroker implements AutoCloseable {
     /** {@code host:port} for the {@code bootstrap.servers} client setting. */
     public String bootstrapServers() {
         return LOOPBACK + ":" + port;
+    }
+
+    /** The port of the listener behind the proxy (see {@link #startBehindProxy}). */
+    public int proxiedListenerPort() {
+        return proxiedPort;
+    }
+
+    /** {@code bootstrap.servers} for clients that go through the proxy (see {@link #startBehindProxy}). */
+    public String proxiedBootstrapServers() {
+        return LOOPBACK + ":" + proxyPort;
     }
 
     /** A fresh copy of the settings every client of this broker needs. */
@@ -213,12 +242,15 @@ public final class KafkaBroker implements AutoCloseable {
         p.setProperty("process.roles", "broker,controller");
         p.setProperty("node.id", String.valueOf(NODE_ID));
         p.setProperty("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
-        p.setProperty("listeners",
-                "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
-        p.setProperty("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + port);
+        String proxied = proxiedPort > 0 ? ",PROXIED://" + LOOPBACK + ":" + proxiedPort : "";
+        p.setProperty("listeners", "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":"
+                + controllerPort + proxied);
+        p.setProperty("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + port
+                + (proxiedPort > 0 ? ",PROXIED://" + LOOPBACK + ":" + proxyPort : ""));
         p.setProperty("controller.listener.names", "CONTROLLER");
         p.setProperty("inter.broker.listener.name", "PLAINTEXT");
-        p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + (proxiedPort > 0 ? ",PROXIED:PLAINTEXT" : ""));
         p.setProperty("log.dirs", workDir.resolve("data").toString());
         // Single node: every internal topic has exactly one replica.
         p.setProperty("offsets.topic.replication.factor", "1");
