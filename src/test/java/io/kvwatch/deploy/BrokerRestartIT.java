@@ -9,7 +9,7 @@ import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
-import static io.kvwatch.deploy.ClusterScenario.jobMetric;
+import static io.kvwatch.deploy.ClusterScenario.jobFailures;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.produce;
@@ -129,7 +129,7 @@ class BrokerRestartIT {
                 figures.put("duplicate alert ids", alerts.duplicates().size());
                 figures.put("alerts committed before the outage", committedBeforeStop);
                 figures.put("checkpoints failed during the outage", checkpointsFailedInOutage);
-                figures.put("job restarts (numRestarts)", jobMetric(cluster, jobId, "numRestarts"));
+                figures.put("job failures (exception history)", jobFailures(cluster, jobId));
                 assertThat(committedBeforeStop).isLessThan(expected.size());
                 assertExactlyOnce(alerts, expected, "through the broker restart");
                 assertThat(deadLetters.size())

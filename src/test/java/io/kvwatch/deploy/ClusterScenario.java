@@ -184,12 +184,16 @@ final class ClusterScenario {
                 .containsExactlyInAnyOrderElementsOf(expected);
     }
 
-    /** A job-level metric such as {@code numRestarts}, from the REST API; -1 while it is not reported. */
-    static long jobMetric(FlinkStandaloneCluster cluster, String jobId, String name) {
-        for (JsonNode m : cluster.getJson("/jobs/" + jobId + "/metrics?get=" + name)) {
-            return (long) Double.parseDouble(m.path("value").asText("-1"));
-        }
-        return -1;
+    /** How many failures (each followed by a restart) the job's exception history records; it keeps the last 16. */
+    static int jobFailures(FlinkStandaloneCluster cluster, String jobId) {
+        return cluster.getJson("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").size();
+    }
+
+    /** The back-pressure level of the job's first vertex (the source), as the REST API samples it. */
+    static String sourceBackPressure(FlinkStandaloneCluster cluster, String jobId) {
+        String source = cluster.getJson("/jobs/" + jobId).path("vertices").get(0).path("id").asText();
+        return cluster.getJson("/jobs/" + jobId + "/vertices/" + source + "/backpressure")
+                .path("backpressureLevel").asText("unknown");
     }
 
     /** The sum over all subtasks of a metric of the job's operators, from the REST API. */

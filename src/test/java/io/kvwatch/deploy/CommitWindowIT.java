@@ -103,7 +103,7 @@ class CommitWindowIT {
                 long heldAt = System.nanoTime();
                 // Inside the window: a commit is held, so its checkpoint has completed; alerts written but invisible.
                 await("a checkpoint completed whose commit is held, with alerts in its open transaction",
-                        () -> gate.heldCommits() > 0 && !uncommittedAlertIds(topics).isEmpty());
+                        () -> gate.heldRequests() > 0 && !uncommittedAlertIds(topics).isEmpty());
                 figures.put("hold until a completed checkpoint's commit was held, ms", millisSince(heldAt));
                 CheckpointStats atCrash = cluster.checkpointStats(jobId);
                 Set<String> alertsInTheWindow = uncommittedAlertIds(topics);
@@ -131,7 +131,7 @@ class CommitWindowIT {
                 await("the " + expectedDeadLetters + " dead letters", () -> deadLetters.poll() >= expectedDeadLetters);
                 settle(cluster, jobId, alerts, deadLetters);
 
-                figures.put("commits held at the crash", gate.heldCommits());
+                figures.put("commits held at the crash", gate.heldRequests());
                 figures.put("alerts in open transactions at the crash", alertsInTheWindow.size());
                 figures.put("alerts expected (oracle)", expected.size());
                 figures.put("alerts committed, read_committed", alerts.size());

@@ -9,16 +9,17 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy on loopback between Kafka clients and a {@link KafkaBroker#startBehindProxy broker's second
- * listener} that can hold back every transaction commit on the wire: once {@link #holdCommits()} is called, each
- * {@code EndTxn} request (Kafka API key 26, what {@code commitTransaction()} sends) stops at the proxy, and so does
- * everything after it on that connection. Everything else passes unchanged.
+ * listener} that can hold back requests on the wire: once {@link #holdCommits()} is called, each {@code EndTxn}
+ * request (Kafka API key 26, what {@code commitTransaction()} sends) stops at the proxy, and so does everything after
+ * it on that connection; {@link #holdProducerWrites()} does the same to everything producers write with. Everything
+ * else passes unchanged.
  *
  * <p>That opens the window between a checkpoint completing and its Kafka transactions being committed, for as long
  * as a test needs to crash the job inside it: a client sends its commit only after Flink has completed the
@@ -28,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TransactionCommitGate implements AutoCloseable {
 
     /** The request header starts with the API key; 26 is EndTxn. */
-    private static final short END_TXN = 26;
+    private static final Set<Short> COMMITS = Set.of((short) 26);
+    /** Everything a transactional producer writes with: Produce, InitProducerId, AddPartitionsToTxn, EndTxn. */
+    private static final Set<Short> PRODUCER_WRITES = Set.of((short) 0, (short) 22, (short) 24, (short) 26);
     private static final int MAX_FRAME = 64 << 20;
 
     private final ServerSocket server;
@@ -36,7 +39,7 @@ public final class TransactionCommitGate implements AutoCloseable {
     private final List<Socket> heldConnections = new CopyOnWriteArrayList<>();
     private final AtomicInteger held = new AtomicInteger();
     private volatile int targetPort;
-    private volatile boolean holding;
+    private volatile Set<Short> holding = Set.of();
     private volatile boolean closed;
 
     private TransactionCommitGate(ServerSocket server) {
@@ -66,17 +69,25 @@ public final class TransactionCommitGate implements AutoCloseable {
 
     /** From now on, hold every EndTxn request at the proxy. */
     public void holdCommits() {
-        holding = true;
+        holding = COMMITS;
     }
 
-    /** How many EndTxn requests are being held. */
-    public int heldCommits() {
+    /**
+     * From now on, hold every request a producer writes with (records, transactions): to the job's sinks the broker
+     * is unreachable, while its source keeps reading.
+     */
+    public void holdProducerWrites() {
+        holding = PRODUCER_WRITES;
+    }
+
+    /** How many connections are stalled at a held request (with {@link #holdCommits()}: how many commits). */
+    public int heldRequests() {
         return held.get();
     }
 
     /** Drops the held commits by closing their connections, and lets all traffic pass again. */
     public void dropHeldAndPass() {
-        holding = false;
+        holding = Set.of();
         heldConnections.forEach(TransactionCommitGate::closeQuietly);
     }
 
@@ -118,7 +129,7 @@ public final class TransactionCommitGate implements AutoCloseable {
                 }
                 byte[] frame = new byte[size];
                 in.readFully(frame);
-                if (holding && ByteBuffer.wrap(frame).getShort() == END_TXN) {
+                if (holding.contains(ByteBuffer.wrap(frame).getShort())) {
                     // Both sockets stay open: the client waits for an answer that never comes, and nothing more
                     // from it reaches the broker; dropHeldAndPass() closes them.
                     held.incrementAndGet();
@@ -162,10 +173,5 @@ public final class TransactionCommitGate implements AutoCloseable {
         } catch (Exception ignored) {
             // closing anyway
         }
-    }
-
-    /** Waits until at least one commit is held. */
-    public void awaitHeldCommit(Duration timeout) {
-        Wait.until("a transaction commit (EndTxn) held at the gate", timeout, () -> held.get() > 0);
     }
 }
