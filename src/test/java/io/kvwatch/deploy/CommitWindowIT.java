@@ -107,8 +107,11 @@ class CommitWindowIT {
                 figures.put("hold until a completed checkpoint's commit was held, ms", millisSince(heldAt));
                 CheckpointStats atCrash = cluster.checkpointStats(jobId);
                 Set<String> alertsInTheWindow = uncommittedAlertIds(topics);
-                assertThat(atCrash.completed()).as("a checkpoint completed after the hold")
-                        .isGreaterThan(completedBeforeHold);
+                // The held commit may be that of a checkpoint that completed just before the hold: a client commits
+                // only after its checkpoint completed, whenever that was. (The REST API's checkpoint statistics are
+                // cached for a few seconds, so they may not show it yet.)
+                assertThat(atCrash.completed()).as("completed checkpoints at the crash")
+                        .isGreaterThanOrEqualTo(completedBeforeHold).isPositive();
                 assertThat(streaming).as("the crash happens mid-stream").isNotDone();
 
                 long killedAt = System.nanoTime();
@@ -118,8 +121,9 @@ class CommitWindowIT {
                 cluster.awaitRegistered(second, TIMEOUT);
                 CheckpointStats restored = cluster.awaitRestored(jobId, 1, TIMEOUT);
                 cluster.awaitRunningTasks(jobId, TIMEOUT);
-                assertThat(restored.restoredCheckpointId()).as("the checkpoint whose commit was held")
-                        .isEqualTo(atCrash.latestCompletedId());
+                assertThat(restored.restoredFromSavepoint()).as("restored from a checkpoint").isFalse();
+                assertThat(restored.restoredCheckpointId()).as("the latest checkpoint: the one whose commit was held")
+                        .isGreaterThanOrEqualTo(atCrash.latestCompletedId());
                 await("the alerts of the held transaction committed",
                         () -> alerts.poll() > 0 && alerts.keys().containsAll(alertsInTheWindow));
                 figures.put("kill -9 until the window's alerts committed, ms", millisSince(killedAt));
