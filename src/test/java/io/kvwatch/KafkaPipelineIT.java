@@ -16,6 +16,7 @@ import io.kvwatch.testing.KafkaTopics;
 import io.kvwatch.testing.KafkaTopics.Message;
 import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.NewTermsOracle;
+import io.kvwatch.testing.Wait;
 import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -499,12 +500,8 @@ class KafkaPipelineIT {
     }
 
     /** Polls a condition until it holds, failing with {@code what} after {@link #TIMEOUT}. */
-    private static void awaitUntil(Condition condition, String what) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!condition.holds()) {
-            assertThat(System.nanoTime() < deadline).as("within %s: %s", TIMEOUT, what).isTrue();
-            Thread.sleep(200); // polling interval only; the condition, not the sleep, is what the test waits on
-        }
+    private static void awaitUntil(Condition condition, String what) {
+        Wait.until(what, TIMEOUT, condition::holds);
     }
 
     static Optional<Path> onPath(String executable) {

@@ -14,6 +14,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** Reads the YAML files under flink-conf/ and deploy/ for the deployment checks. */
@@ -68,6 +70,28 @@ final class DeployFiles {
         flatten("", YAML.readTree(file.toFile()), flat);
         return flat;
     }
+
+    /**
+     * The settings a section of a Flink-style YAML file documents commented out ({@code # key: value} lines between
+     * its {@code # ---- <heading>} line and the next section), as they would read uncommented.
+     */
+    static Map<String, String> commentedSettings(Path file, String heading) throws IOException {
+        Map<String, String> settings = new LinkedHashMap<>();
+        boolean inSection = false;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.startsWith("# ---- ")) {
+                inSection = line.startsWith("# ---- " + heading);
+                continue;
+            }
+            Matcher setting = COMMENTED_SETTING.matcher(line);
+            if (inSection && setting.matches()) {
+                settings.put(setting.group(1), setting.group(2).trim());
+            }
+        }
+        return settings;
+    }
+
+    private static final Pattern COMMENTED_SETTING = Pattern.compile("^# ([a-z][A-Za-z0-9_.-]*): (\\S.*)$");
 
     private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
         if (node.isObject()) {

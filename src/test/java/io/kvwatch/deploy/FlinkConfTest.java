@@ -11,6 +11,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.HighAvailabilityOptions;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -68,6 +69,19 @@ class FlinkConfTest {
         assertThat(yaml.keySet())
                 .as("no pre-2.0 key that Flink only reads as a deprecated fallback, no typo")
                 .allMatch(FlinkOptionKeys::isCurrent);
+    }
+
+    @Test
+    void theCommentedHighAvailabilityBlockIsZooKeeperHaInCurrentKeys() throws Exception {
+        Map<String, String> ha = DeployFiles.commentedSettings(FLINK_CONF.resolve("config.yaml"), "High availability");
+        assertThat(ha).as("the documented HA settings (JobManagerFailoverIT runs with them)")
+                .containsEntry("high-availability.type", "zookeeper")
+                .containsKeys("high-availability.zookeeper.quorum", "high-availability.storageDir",
+                        "high-availability.cluster-id", "high-availability.zookeeper.client.session-timeout");
+        assertThat(ha.keySet()).as("current Flink option names").allMatch(FlinkOptionKeys::isCurrent);
+        Configuration conf = Configuration.fromMap(ha);
+        assertThat(conf.get(HighAvailabilityOptions.ZOOKEEPER_SESSION_TIMEOUT)).isEqualTo(Duration.ofSeconds(15));
+        assertThat(conf.get(HighAvailabilityOptions.HA_STORAGE_PATH)).as("HA storage").isNotBlank();
     }
 
     @Test

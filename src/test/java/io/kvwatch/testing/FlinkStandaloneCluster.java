@@ -6,57 +6,45 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.JobStatus;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A real Flink standalone session cluster for integration tests: a JobManager and any number of
- * TaskManagers, each in its own JVM, started with Flink's own entrypoints on a classpath resolved
- * from Maven (there is no Flink binary distribution on the build machines).
+ * A real Flink standalone session cluster for integration tests: one or more JobManagers and any number of
+ * TaskManagers, each a {@link JvmProcess}, started with Flink's own entrypoints on the classpath the build resolved
+ * from {@code src/test/runtime/flink-cluster} (there is no Flink binary distribution on the build machines).
  *
  * <p>Jobs are submitted the way a user does it through the REST API ({@code /jars/upload}, then
  * {@code /jars/:id/run}), so tests exercise the shaded job jar, the user-code class loader and
- * state restore exactly like production, including {@link #killTaskManager SIGKILL} of a TaskManager.
+ * state restore exactly like production, including {@link #killTaskManager SIGKILL} of a TaskManager and, with
+ * {@link Builder#zooKeeperHighAvailability ZooKeeper high availability} and two JobManagers, {@link
+ * #killJobManager SIGKILL} of the leading JobManager.
  *
- * <p>Everything binds to loopback. Every process started here is recorded and stopped by {@link
- * #close()}; a JVM shutdown hook and a per-process watchdog (which kills the Flink JVM if the test
- * JVM disappears without running hooks) are safety nets against leaked JVMs.
- *
- * <p>Uses these system properties (set by failsafe in the project pom): {@code maven.home},
- * {@code maven.repo.local}, {@code project.basedir}, {@code project.build.directory}. Set
- * {@code kvwatch.flink.keepWorkDir=true} to keep the work directory (configs, logs, checkpoints)
- * after {@link #close()}.
+ * <p>Everything binds to loopback. Every process started here is recorded and stopped by {@link #close()}.
+ * Set {@code kvwatch.flink.keepWorkDir=true} to keep the work directory (configs, logs, checkpoints) after
+ * {@link #close()}.
  */
 public final class FlinkStandaloneCluster implements AutoCloseable {
 
@@ -68,22 +56,23 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
     private static final String BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils";
     private static final String EXEC_RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
+    /** What a JobManager logs when it becomes the leader (its dispatcher's leader election). */
+    private static final String GRANTED_LEADERSHIP = "was granted leadership";
 
     /** What Flink's launch scripts pass on JDK 17 through env.java.opts.all (scripts only). */
     private static final List<String> JDK17_MODULE_FLAGS = jdk17ModuleFlags();
 
     private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    /** Bound on waiting for the JobManager's REST API after launch. */
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
     private static final int LOG_TAIL_LINES = 60;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Object CLASSPATH_LOCK = new Object();
-    private static volatile String cachedClasspath;
 
     private final Map<String, String> configOverrides;
     private final int slotsPerTaskManager;
-    /** Bound on waiting for the JobManager's REST API after launch. */
-    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+    private final int jobManagerCount;
     private final boolean keepWorkDir;
 
     private final Path workDir;
@@ -91,39 +80,37 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private final Path logDir;
     private final Path checkpointDir;
     private final Path savepointDir;
-    private final int restPort;
     private final int rpcPort;
-    private final URI restUri;
     private final HttpClient http;
 
-    private final List<ManagedProcess> processes = new CopyOnWriteArrayList<>();
+    private final List<JobManager> jobManagers = new CopyOnWriteArrayList<>();
     private final List<TaskManager> taskManagers = new CopyOnWriteArrayList<>();
     private final AtomicInteger taskManagerCounter = new AtomicInteger();
-    private final Thread shutdownHook;
 
     private String classpath;
     private List<String> tmResourceParams;
-    private ManagedProcess jobManager;
     private volatile boolean closed;
 
     private FlinkStandaloneCluster(Builder builder) throws IOException {
         this.configOverrides = new LinkedHashMap<>(builder.config);
         this.slotsPerTaskManager = builder.slotsPerTaskManager;
+        this.jobManagerCount = builder.jobManagers;
         this.keepWorkDir = Boolean.getBoolean("kvwatch.flink.keepWorkDir");
 
-        Path runtimeDir = buildDirectory().resolve("test-runtime");
-        Files.createDirectories(runtimeDir);
-        this.workDir = Files.createTempDirectory(runtimeDir, "flink-cluster-").toAbsolutePath();
+        this.workDir = TestRuntime.createWorkDir("flink-cluster-");
         this.confDir = Files.createDirectories(workDir.resolve("conf"));
         this.logDir = Files.createDirectories(workDir.resolve("log"));
         this.checkpointDir = Files.createDirectories(workDir.resolve("checkpoints"));
         this.savepointDir = Files.createDirectories(workDir.resolve("savepoints"));
-        this.restPort = freeLoopbackPort();
-        this.rpcPort = freeLoopbackPort();
-        this.restUri = URI.create("http://127.0.0.1:" + restPort);
+        if (builder.zooKeeperQuorum != null) {
+            configOverrides.putIfAbsent("high-availability.type", "zookeeper");
+            configOverrides.putIfAbsent("high-availability.zookeeper.quorum", builder.zooKeeperQuorum);
+            configOverrides.putIfAbsent("high-availability.storageDir",
+                    Files.createDirectories(workDir.resolve("ha")).toUri().toString());
+            configOverrides.putIfAbsent("high-availability.cluster-id", "/kvwatch-" + workDir.getFileName());
+        }
+        this.rpcPort = TestRuntime.freeLoopbackPorts(1)[0];
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        this.shutdownHook = new Thread(this::destroyAllNow, "flink-standalone-cluster-reaper");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     public static Builder builder() {
@@ -134,19 +121,23 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // Lifecycle
     // ------------------------------------------------------------------------------------------
 
-    /** Writes the configuration, starts the JobManager and waits until its REST API answers. */
+    /** Writes the configuration, starts the JobManager(s) and waits until a REST API answers. */
     public FlinkStandaloneCluster start() throws IOException {
-        if (jobManager != null) {
+        if (!jobManagers.isEmpty()) {
             throw new IllegalStateException("already started");
         }
-        classpath = resolveClasspath();
+        classpath = TestRuntime.classpath("flink-cluster");
         writeConfiguration();
         writeLog4jConfiguration();
 
         List<String> jmParams = resourceParams("GET_JM_RESOURCE_PARAMS", "jm");
-        jobManager = launch("jobmanager", jvmCommand("jobmanager", jmParams, JM_ENTRYPOINT));
-
-        awaitCondition("JobManager REST API at " + restUri, STARTUP_TIMEOUT, () -> {
+        int[] restPorts = TestRuntime.freeLoopbackPorts(jobManagerCount);
+        for (int i = 0; i < jobManagerCount; i++) {
+            String name = jobManagerCount == 1 ? "jobmanager" : "jobmanager-" + (i + 1);
+            JvmProcess jvm = launch(name, jmParams, JM_ENTRYPOINT, "rest.port=" + restPorts[i]);
+            jobManagers.add(new JobManager(jvm, URI.create("http://127.0.0.1:" + restPorts[i]), logDir.resolve(name + ".log")));
+        }
+        awaitCondition("JobManager REST API at " + restUri(), STARTUP_TIMEOUT, () -> {
             try {
                 HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/overview")).GET());
                 return response.statusCode() == 200 ? Boolean.TRUE : null;
@@ -157,25 +148,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return this;
     }
 
-    /**
-     * The command line of a Flink JVM, as Flink's scripts build it: the JVM memory flags of
-     * {@code resourceParams} (from BashJavaUtils), the common flags, the entrypoint with the
-     * configuration directory and the dynamic memory properties.
-     */
-    private List<String> jvmCommand(String name, List<String> resourceParams, String entrypoint) {
-        List<String> command = new ArrayList<>();
-        command.add(javaExecutable());
-        command.addAll(splitWhitespace(resourceParams.get(0)));
-        command.addAll(commonJvmFlags(name));
-        command.add("-cp");
-        command.add(classpath);
-        command.add(entrypoint);
-        command.add("--configDir");
-        command.add(confDir.toString());
-        command.addAll(splitWhitespace(resourceParams.get(1)));
-        return command;
-    }
-
     /** Starts one more TaskManager JVM; it registers with the ResourceManager a few seconds later. */
     public TaskManager startTaskManager() throws IOException {
         requireStarted();
@@ -183,36 +155,53 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             tmResourceParams = resourceParams("GET_TM_RESOURCE_PARAMS", "tm");
         }
         int index = taskManagerCounter.incrementAndGet();
-        String name = "taskmanager-" + index;
         String resourceId = "tm-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
-
-        List<String> command = jvmCommand(name, tmResourceParams, TM_ENTRYPOINT);
-        command.add("-D");
-        command.add("taskmanager.resource-id=" + resourceId);
-
-        TaskManager taskManager = new TaskManager(launch(name, command), resourceId);
+        TaskManager taskManager = new TaskManager(
+                launch("taskmanager-" + index, tmResourceParams, TM_ENTRYPOINT, "taskmanager.resource-id=" + resourceId),
+                resourceId);
         taskManagers.add(taskManager);
         return taskManager;
     }
 
     /**
-     * Kills a TaskManager with SIGKILL ({@link Process#destroyForcibly()} on Linux) — no shutdown
-     * hooks, no deregistration, like a crashed machine — and waits for the process to be gone.
+     * Kills a TaskManager with SIGKILL — no shutdown hooks, no deregistration, like a crashed machine — and waits
+     * for the process to be gone.
      *
      * @return the exit value of the JVM, 137 (128 + SIGKILL) on Linux
      */
     public int killTaskManager(TaskManager taskManager) {
-        Process process = taskManager.process.process;
-        process.destroyForcibly();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException(taskManager + " survived SIGKILL for 30 s");
+        return taskManager.process.kill();
+    }
+
+    /** The JobManagers in start order. */
+    public List<JobManager> jobManagers() {
+        return List.copyOf(jobManagers);
+    }
+
+    /**
+     * Waits until exactly one live JobManager has been granted leadership (it says so in its log) and returns it;
+     * with one JobManager that is the one.
+     */
+    public JobManager awaitLeader(Duration timeout) {
+        return awaitCondition("a leading JobManager", timeout, () -> {
+            List<JobManager> leaders = new ArrayList<>();
+            for (JobManager jm : jobManagers) {
+                if (jm.process.isAlive() && jm.logContains(GRANTED_LEADERSHIP)) {
+                    leaders.add(jm);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while killing " + taskManager, e);
-        }
-        return process.exitValue();
+            return leaders.size() == 1 ? leaders.get(0) : null;
+        });
+    }
+
+    /**
+     * Kills a JobManager with SIGKILL like a crashed machine and waits for it to be gone; REST calls go to a live
+     * JobManager from then on.
+     *
+     * @return the exit value of the JVM, 137 on Linux
+     */
+    public int killJobManager(JobManager jobManager) {
+        return jobManager.process.kill();
     }
 
     /**
@@ -226,22 +215,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
         closed = true;
         try {
-            List<ManagedProcess> flinkJvms = processes.stream()
-                    .filter(p -> p != jobManager)
-                    .collect(Collectors.toCollection(ArrayList::new));
-            stopGracefully(flinkJvms);
-            if (jobManager != null) {
-                stopGracefully(List.of(jobManager));
-            }
+            JvmProcess.stopAll(taskManagers.stream().map(tm -> tm.process).toList(), STOP_GRACE);
         } finally {
-            destroyAllNow();
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs anyway
-            }
-            if (!keepWorkDir) {
-                deleteRecursively(workDir);
+            JvmProcess.stopAll(jobManagers.stream().map(jm -> jm.process).toList(), STOP_GRACE);
+            if (!keepWorkDir && !TestRuntime.deleteRecursively(workDir)) {
+                System.err.println("FlinkStandaloneCluster: could not fully delete " + workDir);
             }
         }
     }
@@ -280,7 +258,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** Waits until this particular TaskManager is registered. */
     public void awaitRegistered(TaskManager taskManager, Duration timeout) {
         awaitCondition(taskManager + " registered", timeout, () -> {
-            requireAlive(taskManager.process);
+            if (!taskManager.isAlive()) {
+                throw failure(taskManager + " exited with " + taskManager.process.exitValue(), null);
+            }
             return registeredTaskManagerIds().contains(taskManager.resourceId) ? Boolean.TRUE : null;
         });
     }
@@ -481,32 +461,17 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return savepointDir;
     }
 
-    /** Handles of every Flink JVM started so far (JobManager first), for leak checks after close. */
+    /** Handles of every Flink JVM started so far (JobManagers first), for leak checks after close. */
     public List<ProcessHandle> flinkProcesses() {
-        return processes.stream().map(p -> p.process.toHandle()).collect(Collectors.toList());
+        return Stream.concat(jobManagers.stream().map(jm -> jm.process), taskManagers.stream().map(tm -> tm.process))
+                .map(JvmProcess::handle).collect(Collectors.toList());
     }
 
     /** The last lines of every JobManager and TaskManager log and console file. */
     private String logTails() {
         StringBuilder out = new StringBuilder();
-        try (Stream<Path> files = Files.list(logDir)) {
-            // *.log and *.out of the Flink JVMs; RocksDB writes its own LOG files here too, and
-            // BashJavaUtils output is named in its own failure message.
-            List<Path> logs = files
-                    .map(Path::getFileName)
-                    .map(Path::toString)
-                    .filter(name -> name.startsWith("jobmanager") || name.startsWith("taskmanager"))
-                    .filter(name -> name.endsWith(".log") || name.endsWith(".out"))
-                    .map(logDir::resolve)
-                    .sorted()
-                    .collect(Collectors.toList());
-            for (Path file : logs) {
-                out.append("\n===== ").append(file.getFileName()).append(" (last ")
-                        .append(LOG_TAIL_LINES).append(" lines) =====\n").append(tail(file, LOG_TAIL_LINES));
-            }
-        } catch (IOException e) {
-            out.append("\n(could not read logs in ").append(logDir).append(": ").append(e).append(')');
-        }
+        Stream.concat(jobManagers.stream().map(jm -> jm.process), taskManagers.stream().map(tm -> tm.process))
+                .forEach(p -> out.append("\n===== ").append(p).append(" =====\n").append(p.logTail()));
         return out.toString();
     }
 
@@ -528,7 +493,6 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         config.put("parallelism.default", "1");
         config.put("rest.address", "localhost");
         config.put("rest.bind-address", "127.0.0.1");
-        config.put("rest.port", Integer.toString(restPort));
         config.put("io.tmp.dirs", tmp.toString());
         config.put("web.tmpdir", Files.createDirectories(workDir.resolve("web-tmp")).toString());
         config.put("web.upload.dir", Files.createDirectories(workDir.resolve("web-upload")).toString());
@@ -574,139 +538,54 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // Processes
     // ------------------------------------------------------------------------------------------
 
-    private List<String> commonJvmFlags(String name) {
-        List<String> flags = new ArrayList<>(JDK17_MODULE_FLAGS);
-        flags.add("-Djava.io.tmpdir=" + workDir.resolve("tmp"));
-        flags.add("-Dlog.file=" + logDir.resolve(name + ".log"));
-        flags.add("-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri());
-        return flags;
+    /**
+     * Starts a Flink JVM as Flink's scripts do: the JVM memory flags of {@code resourceParams} (from BashJavaUtils),
+     * the common flags, the entrypoint with the configuration directory, the dynamic memory properties and {@code
+     * extra} dynamic properties.
+     */
+    private JvmProcess launch(String name, List<String> resourceParams, String entrypoint, String extra) {
+        if (closed) {
+            throw new IllegalStateException("cluster closed while starting " + name);
+        }
+        List<String> args = new ArrayList<>(List.of("--configDir", confDir.toString()));
+        args.addAll(splitWhitespace(resourceParams.get(1)));
+        args.addAll(List.of("-D", extra));
+        return flinkJvm(name, entrypoint)
+                .jvmOptions(splitWhitespace(resourceParams.get(0)))
+                .jvmOptions("-Djava.io.tmpdir=" + workDir.resolve("tmp"))
+                .args(args)
+                .log(logDir.resolve(name + ".log"))
+                .start();
+    }
+
+    private JvmProcess.Builder flinkJvm(String name, String mainClass) {
+        return JvmProcess.builder(name, classpath, mainClass)
+                .jvmOptions(JDK17_MODULE_FLAGS)
+                .jvmOptions("-Dlog.file=" + logDir.resolve(name + ".log"),
+                        "-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri())
+                .workingDir(workDir)
+                .console(logDir.resolve(name + ".out"));
     }
 
     /** Runs BashJavaUtils like Flink's config.sh and returns [JVM flags, -D dynamic properties]. */
     private List<String> resourceParams(String command, String name) throws IOException {
         Path output = logDir.resolve("bash-java-utils-" + name + ".out");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(javaExecutable());
-        cmd.addAll(JDK17_MODULE_FLAGS);
-        cmd.add("-Dlog.file=" + logDir.resolve("bash-java-utils.log"));
-        cmd.add("-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri());
-        cmd.add("-cp");
-        cmd.add(classpath);
-        cmd.add(BASH_JAVA_UTILS);
-        cmd.add(command);
-        cmd.add("--configDir");
-        cmd.add(confDir.toString());
-        Process process = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .start();
-        try {
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw failure(BASH_JAVA_UTILS + " " + command + " timed out", null);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        int exit = flinkJvm("bash-java-utils-" + name, BASH_JAVA_UTILS)
+                .args(command, "--configDir", confDir.toString())
+                .run(Duration.ofMinutes(2));
         List<String> results = Files.readAllLines(output).stream()
                 .filter(line -> line.startsWith(EXEC_RESULT_PREFIX))
                 .map(line -> line.substring(EXEC_RESULT_PREFIX.length()).trim())
                 .collect(Collectors.toList());
-        if (process.exitValue() != 0 || results.size() < 2) {
-            throw failure(BASH_JAVA_UTILS + " " + command + " exited " + process.exitValue()
+        if (exit != 0 || results.size() < 2) {
+            throw failure(BASH_JAVA_UTILS + " " + command + " exited " + exit
                     + " with " + results.size() + " result line(s); see " + output, null);
         }
         return results.subList(0, 2);
     }
 
-    private ManagedProcess launch(String name, List<String> command) throws IOException {
-        Path console = logDir.resolve(name + ".out");
-        Process process = new ProcessBuilder(command)
-                .directory(workDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(console.toFile()))
-                .start();
-        ManagedProcess managed = new ManagedProcess(name, process, startWatchdog(process.pid()));
-        processes.add(managed);
-        if (closed) { // close() raced with this launch
-            destroyAllNow();
-            throw new IllegalStateException("cluster closed while starting " + name);
-        }
-        return managed;
-    }
-
-    /**
-     * A tiny shell loop that SIGKILLs the Flink JVM as soon as this test JVM is gone without having
-     * run its shutdown hooks (e.g. a forked test JVM killed on timeout): the loop's parent is this
-     * JVM, so a changed parent pid means this JVM exited. The loop ends by itself once the Flink JVM
-     * is gone. Linux only (reads /proc); elsewhere close() and the shutdown hook must do.
-     */
-    private static Process startWatchdog(long childPid) {
-        if (!Files.isReadable(Paths.get("/proc/self/stat"))) {
-            return null;
-        }
-        long self = ProcessHandle.current().pid();
-        String script = "while kill -0 " + childPid + " 2>/dev/null; do"
-                + " read -r _ _ _ ppid _ < /proc/$$/stat;"
-                + " if [ \"$ppid\" != \"" + self + "\" ]; then kill -9 " + childPid + " 2>/dev/null; exit 0; fi;"
-                + " sleep 1;"
-                + " done";
-        try {
-            return new ProcessBuilder("/bin/sh", "-c", script)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-        } catch (IOException e) {
-            return null; // best effort only; close() and the shutdown hook still stop the JVM
-        }
-    }
-
-    /** SIGTERM to all, wait up to the grace period, then SIGKILL whatever is left. */
-    private static void stopGracefully(List<ManagedProcess> targets) {
-        for (ManagedProcess target : targets) {
-            if (target.process.isAlive()) {
-                target.process.destroy();
-            }
-        }
-        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
-        for (ManagedProcess target : targets) {
-            long remaining = deadline - System.nanoTime();
-            try {
-                if (remaining <= 0 || !target.process.waitFor(remaining, TimeUnit.NANOSECONDS)) {
-                    target.process.destroyForcibly();
-                    target.process.waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                target.process.destroyForcibly();
-            }
-            target.stopWatchdog();
-        }
-    }
-
-    /** Last-resort cleanup: SIGKILL every recorded process (and any children they spawned). */
-    private void destroyAllNow() {
-        for (ManagedProcess managed : processes) {
-            ProcessHandle handle = managed.process.toHandle();
-            handle.descendants().forEach(ProcessHandle::destroyForcibly);
-            if (handle.isAlive()) {
-                handle.destroyForcibly();
-            }
-        }
-        for (ManagedProcess managed : processes) {
-            try {
-                managed.process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            managed.stopWatchdog();
-        }
-    }
-
     private void requireStarted() {
-        if (jobManager == null) {
+        if (jobManagers.isEmpty()) {
             throw new IllegalStateException("start() the cluster first");
         }
         if (closed) {
@@ -714,9 +593,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
     }
 
-    private void requireAlive(ManagedProcess managed) {
-        if (!managed.process.isAlive()) {
-            throw failure(managed.name + " exited with " + managed.process.exitValue(), null);
+    /** A cluster with no live JobManager ends every wait at once. */
+    private void requireJobManagerAlive() {
+        if (jobManagers.stream().noneMatch(jm -> jm.process.isAlive())) {
+            throw failure("no JobManager is running: " + jobManagers.stream()
+                    .map(jm -> jm.process + " exited with " + jm.process.exitValue()).toList(), null);
         }
     }
 
@@ -724,8 +605,14 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // REST
     // ------------------------------------------------------------------------------------------
 
+    /** The REST API of the first live JobManager: any JobManager's REST API serves through the leader. */
+    private URI restUri() {
+        return jobManagers.stream().filter(jm -> jm.process.isAlive()).findFirst()
+                .orElse(jobManagers.get(0)).restUri;
+    }
+
     private URI uri(String path) {
-        return restUri.resolve(path);
+        return restUri().resolve(path);
     }
 
     private HttpRequest.Builder jsonRequest(String path, String method, JsonNode body) {
@@ -786,59 +673,20 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Polls {@code probe} until it returns non-null, failing at once if the JobManager has exited; a
-     * probe exception that is not a cluster failure counts as "not yet" and is reported if the wait
-     * times out.
+     * Polls {@code probe} until it returns non-null, failing at once if no JobManager is left; a probe exception that
+     * is not a cluster failure counts as "not yet" and is reported if the wait times out.
      */
-    private <T> T awaitCondition(String what, Duration timeout, ProbeSupplier<T> probe) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Exception lastError = null;
-        while (true) {
-            requireAlive(jobManager); // a JobManager that died ends every wait at once
-            try {
-                T result = probe.get();
-                if (result != null) {
-                    return result;
-                }
-            } catch (Exception e) { // ClusterFailure is an Error: it ends the wait at once
-                lastError = e;
-            }
-            if (System.nanoTime() >= deadline) {
-                throw new ClusterFailure("timed out after " + timeout.toSeconds() + " s waiting for " + what
-                        + (lastError == null ? "" : "\nlast error: " + lastError)
-                        + "\n" + logTails(), lastError);
-            }
-            try {
-                Thread.sleep(POLL_INTERVAL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ClusterFailure("interrupted while waiting for " + what, e);
-            }
+    private <T> T awaitCondition(String what, Duration timeout, Callable<T> probe) {
+        try {
+            return Wait.on(what, timeout).every(POLL_INTERVAL).failFast(this::requireJobManagerAlive)
+                    .forValue(probe);
+        } catch (Wait.TimedOut e) {
+            throw failure(e.getMessage(), e.getCause());
         }
     }
 
     private ClusterFailure failure(String message, Throwable cause) {
         return new ClusterFailure(message + "\n" + logTails(), cause);
-    }
-
-    private static String tail(Path file, int lines) {
-        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-            long length = in.length();
-            int window = (int) Math.min(length, 64 * 1024);
-            byte[] bytes = new byte[window];
-            in.seek(length - window);
-            in.readFully(bytes);
-            String[] all = new String(bytes, StandardCharsets.UTF_8).split("\n", -1);
-            int from = Math.max(0, all.length - lines - 1);
-            return String.join("\n", Arrays.asList(all).subList(from, all.length));
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
-    }
-
-    @FunctionalInterface
-    private interface ProbeSupplier<T> {
-        T get() throws Exception;
     }
 
     /** A REST call that failed or did not answer 2xx; the message has Flink's error body. */
@@ -860,113 +708,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Classpath and environment
+    // Environment
     // ------------------------------------------------------------------------------------------
-
-    /**
-     * The cluster classpath from {@code src/test/runtime/flink-cluster/pom.xml}, computed once with
-     * {@code mvn dependency:build-classpath} and cached in {@code target/test-runtime}.
-     */
-    static String resolveClasspath() throws IOException {
-        synchronized (CLASSPATH_LOCK) {
-            if (cachedClasspath != null) {
-                return cachedClasspath;
-            }
-            Path pom = baseDirectory().resolve("src/test/runtime/flink-cluster/pom.xml");
-            if (!Files.isRegularFile(pom)) {
-                throw new IOException("cluster pom not found: " + pom);
-            }
-            Path runtimeDir = Files.createDirectories(buildDirectory().resolve("test-runtime"));
-            Path output = runtimeDir.resolve("flink-cluster.classpath");
-            Optional<String> cached = readUsableClasspath(output, pom);
-            if (cached.isEmpty()) {
-                runMavenBuildClasspath(pom, output, runtimeDir.resolve("flink-cluster.classpath.log"));
-                cached = readUsableClasspath(output, pom);
-                if (cached.isEmpty()) {
-                    throw new IOException("mvn wrote no usable classpath to " + output);
-                }
-            }
-            cachedClasspath = cached.get();
-            return cachedClasspath;
-        }
-    }
-
-    private static Optional<String> readUsableClasspath(Path file, Path pom) throws IOException {
-        if (!Files.isRegularFile(file)
-                || Files.getLastModifiedTime(file).compareTo(Files.getLastModifiedTime(pom)) < 0) {
-            return Optional.empty();
-        }
-        String classpath = Files.readString(file).trim();
-        List<String> entries = List.of(classpath.split(File.pathSeparator));
-        boolean complete = !classpath.isEmpty()
-                && entries.stream().allMatch(entry -> Files.isRegularFile(Paths.get(entry)))
-                && entries.stream().anyMatch(entry -> entry.contains("flink-runtime-" + FLINK_VERSION + ".jar"));
-        return complete ? Optional.of(classpath) : Optional.empty();
-    }
-
-    private static void runMavenBuildClasspath(Path pom, Path output, Path log) throws IOException {
-        Path partial = output.resolveSibling(output.getFileName() + ".partial");
-        List<String> command = new ArrayList<>();
-        command.add(mavenExecutable());
-        command.addAll(List.of("-q", "-B", "-f", pom.toString(), "dependency:build-classpath",
-                "-Dmdep.outputFile=" + partial));
-        String repoLocal = System.getProperty("maven.repo.local");
-        if (repoLocal != null && !repoLocal.isBlank()) {
-            command.add("-Dmaven.repo.local=" + repoLocal);
-        }
-        Process process = new ProcessBuilder(command)
-                .directory(baseDirectory().toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        try {
-            if (!process.waitFor(10, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new IOException("mvn dependency:build-classpath timed out; see " + log);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while resolving the cluster classpath", e);
-        }
-        if (process.exitValue() != 0 || !Files.isRegularFile(partial)) {
-            throw new IOException("`" + String.join(" ", command) + "` exited " + process.exitValue()
-                    + ":\n" + tail(log, 40));
-        }
-        try {
-            Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static String mavenExecutable() {
-        String mavenHome = System.getProperty("maven.home");
-        if (mavenHome != null && !mavenHome.isBlank()) {
-            Path mvn = Paths.get(mavenHome, "bin", "mvn");
-            if (Files.isExecutable(mvn)) {
-                return mvn.toString();
-            }
-        }
-        return "mvn";
-    }
-
-    private static Path baseDirectory() {
-        String basedir = System.getProperty("project.basedir");
-        return Paths.get(basedir != null && !basedir.isBlank() ? basedir : System.getProperty("user.dir"))
-                .toAbsolutePath();
-    }
-
-    private static Path buildDirectory() {
-        String buildDir = System.getProperty("project.build.directory");
-        return buildDir != null && !buildDir.isBlank()
-                ? Paths.get(buildDir).toAbsolutePath()
-                : baseDirectory().resolve("target");
-    }
-
-    private static String javaExecutable() {
-        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    }
 
     private static List<String> jdk17ModuleFlags() {
         List<String> flags = new ArrayList<>();
@@ -986,61 +729,46 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return Stream.of(line.trim().split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
     }
 
-    private static int freeLoopbackPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                    // best effort; reported below if the root survives
-                }
-            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // fall through to the check
-        }
-        if (Files.exists(root)) {
-            System.err.println("FlinkStandaloneCluster: could not fully delete " + root);
-        }
-    }
-
     // ------------------------------------------------------------------------------------------
     // Types
     // ------------------------------------------------------------------------------------------
 
-    private static final class ManagedProcess {
-        final String name;
-        final Process process;
-        final Process watchdog;
+    /** A JobManager JVM started by {@link #start()}. */
+    public static final class JobManager {
+        private final JvmProcess process;
+        private final URI restUri;
+        private final Path log;
 
-        ManagedProcess(String name, Process process, Process watchdog) {
-            this.name = name;
+        private JobManager(JvmProcess process, URI restUri, Path log) {
             this.process = process;
-            this.watchdog = watchdog;
+            this.restUri = restUri;
+            this.log = log;
         }
 
-        void stopWatchdog() {
-            if (watchdog != null && watchdog.isAlive()) {
-                watchdog.destroyForcibly();
-            }
+        public long pid() {
+            return process.pid();
+        }
+
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        private boolean logContains(String text) throws IOException {
+            return Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(text);
+        }
+
+        @Override
+        public String toString() {
+            return process + " REST " + restUri;
         }
     }
 
     /** A TaskManager JVM started by {@link #startTaskManager()}. */
     public static final class TaskManager {
-        private final ManagedProcess process;
+        private final JvmProcess process;
         private final String resourceId;
 
-        private TaskManager(ManagedProcess process, String resourceId) {
+        private TaskManager(JvmProcess process, String resourceId) {
             this.process = process;
             this.resourceId = resourceId;
         }
@@ -1051,16 +779,16 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
 
         public long pid() {
-            return process.process.pid();
+            return process.pid();
         }
 
         public boolean isAlive() {
-            return process.process.isAlive();
+            return process.isAlive();
         }
 
         @Override
         public String toString() {
-            return process.name + "(" + resourceId + ", pid " + pid() + ")";
+            return process.name() + "(" + resourceId + ", pid " + pid() + ")";
         }
     }
 
@@ -1092,8 +820,25 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> config = new LinkedHashMap<>();
         private int slotsPerTaskManager = 2;
+        private int jobManagers = 1;
+        private String zooKeeperQuorum;
 
         private Builder() {
+        }
+
+        /** How many JobManagers to start (more than one needs high availability: a leader and standbys). */
+        public Builder jobManagers(int count) {
+            this.jobManagers = count;
+            return this;
+        }
+
+        /**
+         * ZooKeeper high availability: leader election and the job and checkpoint stores in ZooKeeper at {@code
+         * quorum}, their data in {@code ha/} of the work directory, a cluster id of its own.
+         */
+        public Builder zooKeeperHighAvailability(String quorum) {
+            this.zooKeeperQuorum = quorum;
+            return this;
         }
 
         /** Adds or overrides a config.yaml entry; a {@code null} value removes a default entry. */

@@ -7,8 +7,9 @@ import java.lang.reflect.Method;
 import java.util.Arrays;
 
 /**
- * Entry point of the broker JVM started by {@link KafkaBroker}: runs the real main class given as
- * the first argument, and exits as soon as the test JVM that started it is gone.
+ * Entry point of every service JVM started by {@link JvmProcess} (Kafka broker, Flink JobManagers and
+ * TaskManagers, ZooKeeper): runs the real main class given as the first argument, and exits as soon
+ * as the test JVM that started it is gone.
  *
  * <p>A JVM shutdown hook in the test JVM cannot run when that JVM is killed with SIGKILL (for
  * example by a surefire/failsafe fork timeout), which would leave an orphaned broker on a shared
@@ -19,7 +20,7 @@ import java.util.Arrays;
  */
 public final class ParentWatchdogMain {
 
-  /** How long the broker's own shutdown hooks get before the JVM is halted. */
+  /** How long the service's own shutdown hooks get before the JVM is halted. */
   private static final long HALT_AFTER_MILLIS = 30_000;
 
   private ParentWatchdogMain() {}
