@@ -23,6 +23,7 @@ import io.kvwatch.io.Preflight;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
@@ -199,7 +200,7 @@ public final class KeyVaultNewTermsJob {
                                 config.getOptional(JobOptions.STATE_TTL).orElse(null)))
                         .uid(FirstSeenDetector.UID).name("First seen in " + rule.historyWindowText());
 
-        List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
+        List<RecordField> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
         if (!suppressBy.isEmpty()) {
             detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
                     .process(new AlertSuppressor(

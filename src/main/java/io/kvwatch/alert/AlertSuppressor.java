@@ -1,6 +1,7 @@
 package io.kvwatch.alert;
 
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,7 +41,7 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
             .comparing((Detection d) -> d.record.upn, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(d -> d.record.objectId, Comparator.nullsFirst(Comparator.naturalOrder()));
 
-    private final List<SuppressionKey> keys;
+    private final List<RecordField> keys;
     private final long duration;
     private final boolean inEventTimeOrder;
 
@@ -49,7 +50,7 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
     private transient MapState<Long, List<Detection>> waiting;
     private transient Counter suppressed;
 
-    public AlertSuppressor(List<SuppressionKey> keys, Duration duration) {
+    public AlertSuppressor(List<RecordField> keys, Duration duration) {
         this(keys, duration, false);
     }
 
@@ -57,19 +58,19 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
      * @param inEventTimeOrder whether alerts wait for the watermark to be taken in event-time order (for a bounded
      *     input); else each is taken as it comes, the first of a window going out at once
      */
-    public AlertSuppressor(List<SuppressionKey> keys, Duration duration, boolean inEventTimeOrder) {
+    public AlertSuppressor(List<RecordField> keys, Duration duration, boolean inEventTimeOrder) {
         this.keys = List.copyOf(keys);
         this.duration = duration.toMillis();
         this.inEventTimeOrder = inEventTimeOrder;
     }
 
     /** Keys the detections by the values of the suppression fields. */
-    public static KeySelector<Detection, String> keySelector(List<SuppressionKey> keys) {
-        List<SuppressionKey> fields = List.copyOf(keys);
+    public static KeySelector<Detection, String> keySelector(List<RecordField> keys) {
+        List<RecordField> fields = List.copyOf(keys);
         return d -> {
             StringBuilder sb = new StringBuilder();
-            for (SuppressionKey k : fields) {
-                sb.append(k.valueOf(d.record)).append('\u0000');
+            for (RecordField k : fields) {
+                sb.append(SuppressionKey.valueOf(k, d.record)).append('\u0000');
             }
             return sb.toString();
         };
@@ -119,8 +120,8 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
         d.suppressedCount = 0;
         d.suppressionStart = t;
         d.suppressionEnd = t;
-        d.suppressionFields = keys.stream().map(SuppressionKey::ecsField).toArray(String[]::new);
-        d.suppressionValues = keys.stream().map(k -> k.valueOf(d.record)).toArray(String[]::new);
+        d.suppressionFields = keys.stream().map(RecordField::path).toArray(String[]::new);
+        d.suppressionValues = keys.stream().map(k -> SuppressionKey.valueOf(k, d.record)).toArray(String[]::new);
         out.collect(d);
         window.update(d);
         timers.registerEventTimeTimer(t + duration);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseResult;
@@ -177,8 +178,9 @@ class AlertFieldTypesTest {
         summary.suppressedCount = 3;
         summary.suppressionStart = r.ruleTime;
         summary.suppressionEnd = r.ruleTime + 60_000;
-        summary.suppressionFields = java.util.Arrays.stream(SuppressionKey.values()).map(SuppressionKey::ecsField).toArray(String[]::new);
-        summary.suppressionValues = java.util.Arrays.stream(SuppressionKey.values()).map(k -> k.valueOf(r)).toArray(String[]::new);
+        List<RecordField> every = SuppressionKey.parseList(String.join(",", RecordField.userNames()));
+        summary.suppressionFields = every.stream().map(RecordField::path).toArray(String[]::new);
+        summary.suppressionValues = every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new);
         return List.of(first, again, summary);
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.Records;
 import java.time.Duration;
@@ -108,7 +109,7 @@ class AlertSuppressorTest {
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, Detection, Detection> perUpnPerHour() throws Exception {
-        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
+        List<RecordField> byUpn = SuppressionKey.parseList("upn");
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
                 AlertSuppressor.keySelector(byUpn), Types.STRING);
