@@ -201,14 +201,17 @@ public final class KeyVaultNewTermsJob {
                         .uid(FirstSeenDetector.UID).name("First seen in " + rule.historyWindowText());
 
         List<RecordField> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
-        if (!suppressBy.isEmpty()) {
-            detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
+        DataStream<Alert> alerts;
+        if (suppressBy.isEmpty()) {
+            alerts = detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents");
+        } else {
+            alerts = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
                     .process(new AlertSuppressor(
                             suppressBy, config.get(JobOptions.SUPPRESSION_DURATION), input.bounded()))
-                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
+                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy.stream().map(RecordField::userName).toList())
+                    .map(new FormatAlerts.Suppressed(rule)).uid("format-alerts").name("Alert documents");
         }
-
-        outputs.alerts(detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents"));
+        outputs.alerts(alerts);
         outputs.deadLetters(deadLetterDocuments(records));
     }
 

@@ -61,8 +61,23 @@ public final class AlertDocument {
         return of(detection, now, DetectionRule.bundled().withHistoryWindow(historyWindow));
     }
 
+    /** The alert of a suppression window of the bundled rule with {@code historyWindow} in force. */
+    public static Alert of(SuppressionWindow window, Instant now, Duration historyWindow) {
+        return of(window, now, DetectionRule.bundled().withHistoryWindow(historyWindow));
+    }
+
     /** The alert of {@code rule}: the rule's fields are the rule file's, its window the one in force. */
     public static Alert of(Detection detection, Instant now, DetectionRule rule) {
+        return of(detection, null, now, rule);
+    }
+
+    /** The alert that opened a suppression window, with the window's terms and count. */
+    public static Alert of(SuppressionWindow window, Instant now, DetectionRule rule) {
+        return of(window.detection, window, now, rule);
+    }
+
+    /** {@code suppression} is null when suppression is off. */
+    private static Alert of(Detection detection, SuppressionWindow suppression, Instant now, DetectionRule rule) {
         AuditRecord r = detection.record;
         String id = alertId(rule.ruleId(), r);
         String ingested = Instant.ofEpochMilli(r.ruleTime).toString();
@@ -124,15 +139,14 @@ public final class AlertDocument {
         putIfPresent(doc, "source.address", r.sourceAddress);
         doc.put("user.name", r.upn);
 
-        if (detection.suppressedCount >= 0) {
+        if (suppression != null) {
             ArrayNode terms = doc.putArray("kibana.alert.suppression.terms");
-            for (int i = 0; i < detection.suppressionFields.length; i++) {
-                terms.addObject().put("field", detection.suppressionFields[i])
-                        .putArray("value").add(detection.suppressionValues[i]);
+            for (int i = 0; i < suppression.fields.length; i++) {
+                terms.addObject().put("field", suppression.fields[i]).putArray("value").add(suppression.values[i]);
             }
-            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(detection.suppressionStart).toString());
-            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(detection.suppressionEnd).toString());
-            doc.put("kibana.alert.suppression.docs_count", detection.suppressedCount);
+            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(suppression.start).toString());
+            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(suppression.end).toString());
+            doc.put("kibana.alert.suppression.docs_count", suppression.suppressedCount);
         }
         doc.put("kvwatch.previous_seen",
                 detection.previousSeen == Detection.NEVER ? null : Instant.ofEpochMilli(detection.previousSeen).toString());

@@ -86,8 +86,7 @@ class AlertFieldTypesTest {
         Map<String, Integer> seen = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (AuditRecord r : records) {
-            for (Detection d : detections(r)) {
-                Alert alert = AlertDocument.of(d, NOW, Duration.ofDays(14));
+            for (Alert alert : alerts(r)) {
                 check("", AlertFields.parse(alert.json), seen, problems);
             }
         }
@@ -171,17 +170,17 @@ class AlertFieldTypesTest {
         return out;
     }
 
-    private static List<Detection> detections(AuditRecord r) {
+    private static List<Alert> alerts(AuditRecord r) {
         Detection first = new Detection(r, Detection.NEVER, false);
         Detection again = new Detection(r, 1_780_000_000_000L, true);
-        Detection summary = new Detection(r, Detection.NEVER, false);
-        summary.suppressedCount = 3;
-        summary.suppressionStart = r.ruleTime;
-        summary.suppressionEnd = r.ruleTime + 60_000;
         List<RecordField> every = SuppressionKey.parseList(String.join(",", RecordField.userNames()));
-        summary.suppressionFields = every.stream().map(RecordField::path).toArray(String[]::new);
-        summary.suppressionValues = every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new);
-        return List.of(first, again, summary);
+        SuppressionWindow summary = new SuppressionWindow(new Detection(r, Detection.NEVER, false),
+                every.stream().map(RecordField::path).toArray(String[]::new),
+                every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new), r.ruleTime);
+        summary.suppressedCount = 3;
+        summary.end = r.ruleTime + 60_000;
+        return List.of(AlertDocument.of(first, NOW, Duration.ofDays(14)), AlertDocument.of(again, NOW, Duration.ofDays(14)),
+                AlertDocument.of(summary, NOW, Duration.ofDays(14)));
     }
 
     /** Walks the document: dotted top-level keys and nested objects make one path; array elements share their path. */
