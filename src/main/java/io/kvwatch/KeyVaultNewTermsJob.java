@@ -23,10 +23,11 @@ import io.kvwatch.io.Preflight;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
-import io.kvwatch.rule.CountingRecords;
+import io.kvwatch.rule.RuleFilter;
 import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.rule.ExceptionList;
 import io.kvwatch.rule.RetrievalFilter;
@@ -199,15 +200,18 @@ public final class KeyVaultNewTermsJob {
                                 config.getOptional(JobOptions.STATE_TTL).orElse(null)))
                         .uid(FirstSeenDetector.UID).name("First seen in " + rule.historyWindowText());
 
-        List<SuppressionKey> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
-        if (!suppressBy.isEmpty()) {
-            detections = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
+        List<RecordField> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
+        DataStream<Alert> alerts;
+        if (suppressBy.isEmpty()) {
+            alerts = detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents");
+        } else {
+            alerts = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
                     .process(new AlertSuppressor(
                             suppressBy, config.get(JobOptions.SUPPRESSION_DURATION), input.bounded()))
-                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy);
+                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy.stream().map(RecordField::userName).toList())
+                    .map(new FormatAlerts.Suppressed(rule)).uid("format-alerts").name("Alert documents");
         }
-
-        outputs.alerts(detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents"));
+        outputs.alerts(alerts);
         outputs.deadLetters(deadLetterDocuments(records));
     }
 
@@ -229,16 +233,16 @@ public final class KeyVaultNewTermsJob {
     /** The records that count for the rule and are not excepted, with their term key. */
     static SingleOutputStreamOperator<AuditRecord> counting(
             DataStream<AuditRecord> records, JobConfig config, DetectionRule rule) {
-        return records.flatMap(countingRecords(config, rule))
-                .uid("rule-filter").name("Key Vault reads by a user (the rule)");
+        return records.flatMap(ruleFilter(config, rule))
+                .uid(RuleFilter.UID).name("Key Vault reads by a user (the rule)");
     }
 
     /** The rule's filter with the exceptions, read here so that a bad file fails the submission. */
-    static CountingRecords countingRecords(JobConfig config, DetectionRule rule) {
+    static RuleFilter ruleFilter(JobConfig config, DetectionRule rule) {
         RetrievalFilter filter = new RetrievalFilter(rule, config.get(JobOptions.REQUIRE_2XX));
         String file = config.get(JobOptions.EXCEPTIONS);
         if (file == null) {
-            return new CountingRecords(filter);
+            return new RuleFilter(filter);
         }
         ExceptionList exceptions;
         try {
@@ -249,7 +253,7 @@ public final class KeyVaultNewTermsJob {
             throw new SetupException("Cannot read the exceptions file " + file + ": "
                     + (e instanceof AccessDeniedException ? "permission denied" : e.getMessage()), e);
         }
-        return new CountingRecords(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
+        return new RuleFilter(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
     }
 
     /** The parser's dead letters as JSON documents. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvwatch.alert.Alert;
+import io.kvwatch.alert.SuppressionWindow;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.model.AuditRecord;
@@ -76,7 +77,8 @@ class NoKryoTest {
 
     @Test
     void recordAndStateTypesHaveNoGenericPart() {
-        for (Class<?> type : List.of(RawMessage.class, AuditRecord.class, TermKey.class, Detection.class, DeadLetter.class, Alert.class)) {
+        for (Class<?> type : List.of(RawMessage.class, AuditRecord.class, TermKey.class, Detection.class,
+                SuppressionWindow.class, DeadLetter.class, Alert.class)) {
             assertNoGenericType(TypeInformation.of(type), type.getSimpleName());
         }
     }
@@ -136,6 +138,39 @@ class NoKryoTest {
         assertThat(out.length()).as("the key is its 16 bytes").isEqualTo(16);
         assertThat(roundTrip(keys, new TermKey(7, -7))).isEqualTo(new TermKey(7, -7));
         assertSnapshotRestoresCompatibly(keys);
+    }
+
+    @Test
+    void detectionAndSuppressionWindowSurviveTheirSerializersAndSnapshots() throws Exception {
+        AuditRecord r = new AuditRecord();
+        r.upn = "alice@contoso.com";
+        r.objectId = "https://kv.vault.azure.net/secrets/s";
+        r.ruleTime = 1_790_000_000_123L;
+        Detection d = new Detection(r, 1_780_000_000_000L, true);
+        assertEveryFieldSet(d);
+        TypeSerializer<Detection> detections = TypeInformation.of(Detection.class).createSerializer(new SerializerConfigImpl());
+        assertThat(roundTrip(detections, d)).usingRecursiveComparison().isEqualTo(d);
+        assertSnapshotRestoresCompatibly(detections);
+
+        SuppressionWindow w = new SuppressionWindow(d, new String[] {"azure.platformlogs.identity.claim.upn", "source.ip"},
+                new String[] {"alice@contoso.com", ""}, 1_790_000_000_123L);
+        w.end = 1_790_000_060_000L;
+        w.suppressedCount = 3;
+        assertEveryFieldSet(w);
+        TypeSerializer<SuppressionWindow> windows =
+                TypeInformation.of(SuppressionWindow.class).createSerializer(new SerializerConfigImpl());
+        assertThat(roundTrip(windows, w)).usingRecursiveComparison().isEqualTo(w);
+        assertSnapshotRestoresCompatibly(windows);
+    }
+
+    /** Every field non-null and every primitive field off its default, so that a round trip covers it. */
+    private static void assertEveryFieldSet(Object o) throws IllegalAccessException {
+        assertThat(o).as("every field of %s is filled", o.getClass().getSimpleName()).hasNoNullFieldsOrProperties();
+        for (java.lang.reflect.Field f : o.getClass().getFields()) {
+            if (f.getType().isPrimitive() && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                assertThat(f.get(o)).as("%s is set to a non-default value", f.getName()).isNotIn(0, 0L, false);
+            }
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.rule.DetectionRule;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -60,8 +61,23 @@ public final class AlertDocument {
         return of(detection, now, DetectionRule.bundled().withHistoryWindow(historyWindow));
     }
 
+    /** The alert of a suppression window of the bundled rule with {@code historyWindow} in force. */
+    public static Alert of(SuppressionWindow window, Instant now, Duration historyWindow) {
+        return of(window, now, DetectionRule.bundled().withHistoryWindow(historyWindow));
+    }
+
     /** The alert of {@code rule}: the rule's fields are the rule file's, its window the one in force. */
     public static Alert of(Detection detection, Instant now, DetectionRule rule) {
+        return of(detection, null, now, rule);
+    }
+
+    /** The alert that opened a suppression window, with the window's terms and count. */
+    public static Alert of(SuppressionWindow window, Instant now, DetectionRule rule) {
+        return of(window.detection, window, now, rule);
+    }
+
+    /** {@code suppression} is null when suppression is off. */
+    private static Alert of(Detection detection, SuppressionWindow suppression, Instant now, DetectionRule rule) {
         AuditRecord r = detection.record;
         String id = alertId(rule.ruleId(), r);
         String ingested = Instant.ofEpochMilli(r.ruleTime).toString();
@@ -96,42 +112,41 @@ public final class AlertDocument {
         }
 
         doc.put("event.kind", "signal");
-        doc.put("event.dataset", "azure.platformlogs");
-        doc.put("event.action", r.operation);
-        doc.put("event.outcome", r.outcomeSuccess ? "success" : "failure");
+        put(doc, RecordField.EVENT_DATASET, r);
+        put(doc, RecordField.EVENT_ACTION, r);
+        put(doc, RecordField.EVENT_OUTCOME, r);
         doc.put("event.ingested", ingested);
-        doc.put("azure.platformlogs.identity.claim.upn", r.upn);
-        doc.put("azure.platformlogs.identity.claim.appid", r.appId);
-        doc.put("azure.platformlogs.properties.id", r.objectId);
-        doc.put("azure.platformlogs.properties.requestUri", r.requestUri);
-        doc.put("azure.platformlogs.properties.clientInfo", r.clientInfo);
+        put(doc, RecordField.UPN, r);
+        put(doc, RecordField.APPID, r);
+        put(doc, RecordField.OBJECT_ID, r);
+        put(doc, RecordField.REQUEST_URI, r);
+        put(doc, RecordField.CLIENT_INFO, r);
         if (r.httpStatusCode != 0) {
-            doc.put("azure.platformlogs.properties.httpStatusCode", r.httpStatusCode);
+            doc.put(RecordField.HTTP_STATUS_CODE.path(), RecordField.HTTP_STATUS_CODE.number(r));
         } else {
-            doc.putNull("azure.platformlogs.properties.httpStatusCode");
+            doc.putNull(RecordField.HTTP_STATUS_CODE.path());
         }
-        doc.put("azure.platformlogs.result_signature", r.resultSignature);
-        doc.put("azure.platformlogs.operation_name", r.operation);
-        doc.put("azure.correlation_id", r.correlationId);
-        doc.put("azure.resource.name", r.vaultName);
-        doc.put("azure.resource.id", r.resourceId);
+        put(doc, RecordField.RESULT_SIGNATURE, r);
+        put(doc, RecordField.OPERATION_NAME, r);
+        put(doc, RecordField.CORRELATION_ID, r);
+        put(doc, RecordField.RESOURCE_NAME, r);
+        put(doc, RecordField.RESOURCE_ID, r);
         // source.ip is an ip field: only an IP literal goes there (see parse.CallerAddress); source.port is a long.
-        putIfPresent(doc, "source.ip", r.sourceIp);
+        putIfPresent(doc, RecordField.SOURCE_IP.path(), RecordField.SOURCE_IP.text(r));
         if (r.sourcePort > 0) {
             doc.put("source.port", r.sourcePort);
         }
         putIfPresent(doc, "source.address", r.sourceAddress);
         doc.put("user.name", r.upn);
 
-        if (detection.suppressedCount >= 0) {
+        if (suppression != null) {
             ArrayNode terms = doc.putArray("kibana.alert.suppression.terms");
-            for (int i = 0; i < detection.suppressionFields.length; i++) {
-                terms.addObject().put("field", detection.suppressionFields[i])
-                        .putArray("value").add(detection.suppressionValues[i]);
+            for (int i = 0; i < suppression.fields.length; i++) {
+                terms.addObject().put("field", suppression.fields[i]).putArray("value").add(suppression.values[i]);
             }
-            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(detection.suppressionStart).toString());
-            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(detection.suppressionEnd).toString());
-            doc.put("kibana.alert.suppression.docs_count", detection.suppressedCount);
+            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(suppression.start).toString());
+            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(suppression.end).toString());
+            doc.put("kibana.alert.suppression.docs_count", suppression.suppressedCount);
         }
         doc.put("kvwatch.previous_seen",
                 detection.previousSeen == Detection.NEVER ? null : Instant.ofEpochMilli(detection.previousSeen).toString());
@@ -139,6 +154,11 @@ public final class AlertDocument {
         doc.put("kvwatch.origin", r.origin);
         doc.put("kvwatch.input_shape", r.shape);
         return new Alert(id, doc.toString());
+    }
+
+    /** A record field under its ECS path; JSON null when the record has none. */
+    private static void put(ObjectNode doc, RecordField field, AuditRecord r) {
+        doc.put(field.path(), field.text(r));
     }
 
     private static void putIfPresent(ObjectNode doc, String field, String value) {

@@ -1,6 +1,7 @@
 package io.kvwatch.alert;
 
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,7 +30,7 @@ import org.apache.flink.util.Collector;
  * of the input and from several subtasks interleaved, each alert waits for the watermark and alerts are taken in
  * event-time order (ties by upn and object): the same windows whatever order the input was read in.
  */
-public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Detection> {
+public class AlertSuppressor extends KeyedProcessFunction<String, Detection, SuppressionWindow> {
 
     private static final long serialVersionUID = 1L;
 
@@ -40,16 +41,16 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
             .comparing((Detection d) -> d.record.upn, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(d -> d.record.objectId, Comparator.nullsFirst(Comparator.naturalOrder()));
 
-    private final List<SuppressionKey> keys;
+    private final List<RecordField> keys;
     private final long duration;
     private final boolean inEventTimeOrder;
 
-    private transient ValueState<Detection> window;
+    private transient ValueState<SuppressionWindow> window;
     /** With {@link #inEventTimeOrder}: alerts waiting for the watermark, by event time. */
     private transient MapState<Long, List<Detection>> waiting;
     private transient Counter suppressed;
 
-    public AlertSuppressor(List<SuppressionKey> keys, Duration duration) {
+    public AlertSuppressor(List<RecordField> keys, Duration duration) {
         this(keys, duration, false);
     }
 
@@ -57,19 +58,19 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
      * @param inEventTimeOrder whether alerts wait for the watermark to be taken in event-time order (for a bounded
      *     input); else each is taken as it comes, the first of a window going out at once
      */
-    public AlertSuppressor(List<SuppressionKey> keys, Duration duration, boolean inEventTimeOrder) {
+    public AlertSuppressor(List<RecordField> keys, Duration duration, boolean inEventTimeOrder) {
         this.keys = List.copyOf(keys);
         this.duration = duration.toMillis();
         this.inEventTimeOrder = inEventTimeOrder;
     }
 
     /** Keys the detections by the values of the suppression fields. */
-    public static KeySelector<Detection, String> keySelector(List<SuppressionKey> keys) {
-        List<SuppressionKey> fields = List.copyOf(keys);
+    public static KeySelector<Detection, String> keySelector(List<RecordField> keys) {
+        List<RecordField> fields = List.copyOf(keys);
         return d -> {
             StringBuilder sb = new StringBuilder();
-            for (SuppressionKey k : fields) {
-                sb.append(k.valueOf(d.record)).append('\u0000');
+            for (RecordField k : fields) {
+                sb.append(SuppressionKey.valueOf(k, d.record)).append('\u0000');
             }
             return sb.toString();
         };
@@ -78,7 +79,7 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
     @Override
     public void open(OpenContext openContext) {
         window = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("suppression-window", TypeInformation.of(Detection.class)));
+                new ValueStateDescriptor<>("suppression-window", TypeInformation.of(SuppressionWindow.class)));
         suppressed = getRuntimeContext().getMetricGroup().counter("alertsSuppressed");
         if (inEventTimeOrder) {
             waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("suppression-waiting", Types.LONG,
@@ -87,7 +88,7 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
     }
 
     @Override
-    public void processElement(Detection d, Context ctx, Collector<Detection> out) throws Exception {
+    public void processElement(Detection d, Context ctx, Collector<SuppressionWindow> out) throws Exception {
         long t = d.record.ruleTime;
         if (inEventTimeOrder && t > ctx.timerService().currentWatermark()) {
             List<Detection> at = waiting.get(t);
@@ -102,12 +103,12 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
         take(d, ctx.timerService(), out);
     }
 
-    private void take(Detection d, TimerService timers, Collector<Detection> out) throws Exception {
+    private void take(Detection d, TimerService timers, Collector<SuppressionWindow> out) throws Exception {
         long t = d.record.ruleTime;
-        Detection open = window.value();
-        if (open != null && t < open.suppressionStart + duration) {
+        SuppressionWindow open = window.value();
+        if (open != null && t < open.start + duration) {
             open.suppressedCount++;
-            open.suppressionEnd = Math.max(open.suppressionEnd, t);
+            open.end = Math.max(open.end, t);
             window.update(open);
             suppressed.inc();
             return;
@@ -116,18 +117,16 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
             // The next window's first alert can overtake the watermark that closes this window: close it here.
             out.collect(open);
         }
-        d.suppressedCount = 0;
-        d.suppressionStart = t;
-        d.suppressionEnd = t;
-        d.suppressionFields = keys.stream().map(SuppressionKey::ecsField).toArray(String[]::new);
-        d.suppressionValues = keys.stream().map(k -> k.valueOf(d.record)).toArray(String[]::new);
-        out.collect(d);
-        window.update(d);
+        SuppressionWindow opened = new SuppressionWindow(d,
+                keys.stream().map(RecordField::path).toArray(String[]::new),
+                keys.stream().map(k -> SuppressionKey.valueOf(k, d.record)).toArray(String[]::new), t);
+        out.collect(opened);
+        window.update(opened);
         timers.registerEventTimeTimer(t + duration);
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Detection> out) throws Exception {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<SuppressionWindow> out) throws Exception {
         if (inEventTimeOrder) {
             // Before closing the window that ends now: an alert at its end opens the next one (and closes it).
             List<Detection> due = waiting.get(timestamp);
@@ -139,8 +138,8 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Det
                 }
             }
         }
-        Detection open = window.value();
-        if (open == null || open.suppressionStart + duration != timestamp) {
+        SuppressionWindow open = window.value();
+        if (open == null || open.start + duration != timestamp) {
             return; // a newer window's timer is still ahead
         }
         window.clear();

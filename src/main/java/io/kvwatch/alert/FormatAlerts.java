@@ -21,4 +21,21 @@ public class FormatAlerts implements MapFunction<Detection, Alert> {
     public Alert map(Detection detection) {
         return AlertDocument.of(detection, Instant.now(), rule);
     }
+
+    /** The same for the alerts of {@link AlertSuppressor}, which carry their suppression window. */
+    public static class Suppressed implements MapFunction<SuppressionWindow, Alert> {
+
+        private static final long serialVersionUID = 1L;
+
+        private final DetectionRule rule;
+
+        public Suppressed(DetectionRule rule) {
+            this.rule = rule;
+        }
+
+        @Override
+        public Alert map(SuppressionWindow window) {
+            return AlertDocument.of(window, Instant.now(), rule);
+        }
+    }
 }

@@ -1,7 +1,6 @@
 package io.kvwatch.config;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -74,7 +72,7 @@ public final class JobConfig {
 
         String file = fromArgs.getOrDefault(CONFIG_FILE_KEY, env.get(envName(CONFIG_FILE_KEY)));
         if (file != null) {
-            Map<String, String> fromFile = readPropertiesFile(Path.of(file));
+            Map<String, String> fromFile = PropertiesFile.read(Path.of(file), "configuration file");
             rejectSecrets(fromFile, "the configuration file " + file, false);
             merged.putAll(fromFile);
         }
@@ -277,18 +275,6 @@ public final class JobConfig {
             return EventHubsConnectionString.parse(text, "the file " + file);
         }
         return null;
-    }
-
-    private static Map<String, String> readPropertiesFile(Path file) {
-        Properties p = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(reader);
-        } catch (IOException e) {
-            throw new SetupException("Cannot read the configuration file " + file + ": " + e.getMessage(), e);
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        p.stringPropertyNames().forEach(k -> out.put(k.trim(), p.getProperty(k).trim()));
-        return out;
     }
 
     private static Set<String> knownKeys() {

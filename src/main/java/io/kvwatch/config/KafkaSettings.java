@@ -1,10 +1,6 @@
 package io.kvwatch.config;
 
 import io.kvwatch.config.JobOptions.StartingOffsets;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,7 +111,7 @@ public final class KafkaSettings {
         checkModes(config, reads, writes);
 
         Map<String, String> user = new LinkedHashMap<>();
-        config.getOptional(JobOptions.KAFKA_PROPERTIES_FILE).ifPresent(f -> user.putAll(readClientProperties(Path.of(f))));
+        config.getOptional(JobOptions.KAFKA_PROPERTIES_FILE).ifPresent(f -> user.putAll(PropertiesFile.read(Path.of(f), "Kafka properties file")));
         user.putAll(config.kafkaClientProperties());
         for (Map.Entry<String, String> owned : JOB_OWNED.entrySet()) {
             if (user.containsKey(owned.getKey())) {
@@ -190,20 +186,6 @@ public final class KafkaSettings {
             return null;
         }
         return EventHubsSettings.of(namespace, connectionString.get());
-    }
-
-    private static Map<String, String> readClientProperties(Path file) {
-        Properties p = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(reader);
-        } catch (IOException | IllegalArgumentException e) {
-            // The file may hold secrets: name it and the failure, never its content.
-            throw new SetupException("Cannot read the Kafka properties file " + file + ": "
-                    + e.getClass().getSimpleName(), e instanceof IOException ? e : null);
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        p.stringPropertyNames().forEach(k -> out.put(k.strip(), p.getProperty(k).strip()));
-        return out;
     }
 
     static List<String> splitTopics(String topics) {

@@ -18,6 +18,9 @@ import java.util.Map;
  *
  * <p>They are the lowest layer of {@link JobConfig}, below a {@code --config} file: on the service nothing else is
  * given, and elsewhere the file does not exist. {@value #FILE_ENV} names another file (tests, other services).
+ *
+ * <p>On the service the job reads Kafka clusters that need no secret (e.g. Amazon MSK over TLS), not Event Hubs: the
+ * service gives the job no secret source, and runtime properties are no place for a connection string (docs/deployment.md).
  */
 public final class ManagedServiceProperties {
 

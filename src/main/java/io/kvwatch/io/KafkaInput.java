@@ -48,7 +48,7 @@ public final class KafkaInput implements MessageInput {
                 .setTopics(kafka.topics())
                 .setGroupId(kafka.groupId())
                 .setStartingOffsets(startingOffsets(kafka.startingOffsets()))
-                .setDeserializer(new EventHubsMessageDeserializer());
+                .setDeserializer(new KafkaMessageDeserializer());
         if (kafka.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
         }

@@ -12,7 +12,7 @@ import java.util.Arrays;
 
 /**
  * Reads the lines of an NDJSON file as raw bytes and turns each into a {@link RawMessage} with the same care as a
- * Kafka record (see {@link EventHubsMessageDeserializer}): invalid UTF-8 is marked, not replaced silently, so that the
+ * Kafka record (see {@link KafkaMessageDeserializer}): invalid UTF-8 is marked, not replaced silently, so that the
  * parser dead-letters it as {@code not_utf8} instead of counting a mangled name; a UTF-8 byte order mark at the start
  * of a line (the start of a file, or of a file concatenated into another) is dropped; the byte size travels along,
  * so that the parser refuses an oversized line without parsing it.

@@ -1,6 +1,13 @@
 package io.kvwatch.model;
 
-/** What the detector found: a record whose term had not been seen within the history window before it. */
+/**
+ * What the detector found: a record whose term had not been seen within the history window before it.
+ *
+ * <p>Only what the detector decides: it is the detector's state (alerts waiting for the watermark, {@code pending-alerts}),
+ * so a field added here changes that state's format. Alerting features keep their own types (suppression:
+ * {@code alert.SuppressionWindow}). Serialised by Flink's POJO serializer, whose snapshot names every field: release
+ * 0.1.0's Detection also held suppression fields, which a restore reads and drops.
+ */
 public class Detection {
 
     public AuditRecord record;
@@ -10,18 +17,6 @@ public class Detection {
     public boolean late;
 
     public static final long NEVER = Long.MIN_VALUE;
-
-    /**
-     * Alert suppression (see {@code alert.AlertSuppressor}): how many later alerts with the same suppression terms
-     * this alert stands for, or -1 when suppression is off.
-     */
-    public long suppressedCount = -1;
-    /** The suppression terms: ECS field names and their values, index by index. */
-    public String[] suppressionFields;
-    public String[] suppressionValues;
-    /** Event time of the first and the last alert this one stands for. */
-    public long suppressionStart;
-    public long suppressionEnd;
 
     public Detection() {}
 

@@ -10,23 +10,26 @@ import java.util.List;
  * <p>The parser only yields Key Vault audit records, which Elastic's integration files under the dataset
  * {@code azure.platformlogs}, so {@code event.dataset} has that value on every record. The record keeps the outcome
  * as success or not, so {@code event.outcome} is {@code "success"} or {@code "failure"}, as the alert writes it.
+ *
+ * <p>Six fields also have a short name, the one users write in {@code --suppression-fields} and in the exceptions file
+ * ({@link #userName()}): one vocabulary for every setting that names a record field.
  */
 public enum RecordField {
     EVENT_DATASET("event.dataset", Type.KEYWORD),
     EVENT_OUTCOME("event.outcome", Type.KEYWORD),
-    EVENT_ACTION("event.action", Type.KEYWORD),
+    EVENT_ACTION("event.action", Type.KEYWORD, "operation"),
     OPERATION_NAME("azure.platformlogs.operation_name", Type.KEYWORD),
-    UPN("azure.platformlogs.identity.claim.upn", Type.KEYWORD),
-    APPID("azure.platformlogs.identity.claim.appid", Type.KEYWORD),
-    OBJECT_ID("azure.platformlogs.properties.id", Type.KEYWORD),
+    UPN("azure.platformlogs.identity.claim.upn", Type.KEYWORD, "upn"),
+    APPID("azure.platformlogs.identity.claim.appid", Type.KEYWORD, "appid"),
+    OBJECT_ID("azure.platformlogs.properties.id", Type.KEYWORD, "object-id"),
     REQUEST_URI("azure.platformlogs.properties.requestUri", Type.KEYWORD),
     CLIENT_INFO("azure.platformlogs.properties.clientInfo", Type.KEYWORD),
     HTTP_STATUS_CODE("azure.platformlogs.properties.httpStatusCode", Type.LONG),
     RESULT_SIGNATURE("azure.platformlogs.result_signature", Type.KEYWORD),
     CORRELATION_ID("azure.correlation_id", Type.KEYWORD),
-    RESOURCE_NAME("azure.resource.name", Type.KEYWORD),
+    RESOURCE_NAME("azure.resource.name", Type.KEYWORD, "vault"),
     RESOURCE_ID("azure.resource.id", Type.KEYWORD),
-    SOURCE_IP("source.ip", Type.IP);
+    SOURCE_IP("source.ip", Type.IP, "source-ip");
 
     /** The dataset of every record the parser yields. */
     public static final String DATASET = "azure.platformlogs";
@@ -43,10 +46,16 @@ public enum RecordField {
 
     private final String path;
     private final Type type;
+    private final String userName;
 
     RecordField(String path, Type type) {
+        this(path, type, null);
+    }
+
+    RecordField(String path, Type type, String userName) {
         this.path = path;
         this.type = type;
+        this.userName = userName;
     }
 
     public String path() {
@@ -55,6 +64,11 @@ public enum RecordField {
 
     public Type type() {
         return type;
+    }
+
+    /** The short name settings use ({@code upn}, {@code vault}, ...); null for a field settings do not name. */
+    public String userName() {
+        return userName;
     }
 
     /** Whether every record has the same value: a condition on it is decided once, when the rule is read. */
@@ -98,6 +112,27 @@ public enum RecordField {
             }
         }
         return null;
+    }
+
+    /** The field of a short name ({@link #userName()}); null when no field has it. */
+    public static RecordField byUserName(String name) {
+        for (RecordField f : values()) {
+            if (f.userName != null && f.userName.equals(name)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** Every short name, for messages. */
+    public static List<String> userNames() {
+        List<String> out = new ArrayList<>();
+        for (RecordField f : values()) {
+            if (f.userName != null) {
+                out.add(f.userName);
+            }
+        }
+        return out;
     }
 
     /** Every path the record holds, for messages. */

@@ -8,6 +8,7 @@ import static io.kvwatch.parse.JsonFields.httpStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.AuditRecord;
 import java.time.Instant;
+import java.util.Set;
 
 /**
  * Reads a document already shaped by Elastic's Azure integration (ECS plus {@code azure.platformlogs.*}), with fields
@@ -20,10 +21,21 @@ final class EcsDocumentReader {
 
     private EcsDocumentReader() {}
 
-    /** An ECS document is recognised by the fields Elastic adds; a raw Azure record has none of them. */
+    /**
+     * The top-level keys Elastic adds to a document, nested or dotted; a raw Azure record has none of them. Both the
+     * tree path ({@link #looksLikeEcs}) and the streaming path ({@link StreamingEnvelopeReader}) recognise ECS by these.
+     */
+    static final Set<String> MARKER_KEYS =
+            Set.of("@timestamp", "event", "data_stream", "ecs", "event.dataset", "data_stream.dataset");
+
+    /** An ECS document is recognised by the fields Elastic adds ({@link #MARKER_KEYS}). */
     static boolean looksLikeEcs(JsonNode doc) {
-        return doc.has("@timestamp") || doc.has("event") || doc.has("data_stream") || doc.has("ecs")
-                || doc.has("event.dataset") || doc.has("data_stream.dataset");
+        for (String key : MARKER_KEYS) {
+            if (doc.has(key)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static boolean isPlatformLog(JsonNode doc) throws RejectedRecordException {

@@ -114,13 +114,14 @@ public final class EnvelopeParser implements Serializable {
 
     /** The fast path (see {@link StreamingEnvelopeReader}); false when the message needs the tree path. */
     private boolean readStreaming(RawMessage message, Output out) {
-        List<Object> read = StreamingEnvelopeReader.read(message.payload, message.ingestTimestamp);
-        if (read == null) {
+        List<StreamingEnvelopeReader.Item> items = StreamingEnvelopeReader.read(message.payload, message.ingestTimestamp);
+        if (items == null) {
             return false;
         }
-        for (int i = 0; i < read.size(); i++) {
-            Object item = read.get(i);
-            if (item instanceof AuditRecord record) {
+        for (int i = 0; i < items.size(); i++) {
+            StreamingEnvelopeReader.Item item = items.get(i);
+            if (item instanceof StreamingEnvelopeReader.Read read) {
+                AuditRecord record = read.record();
                 record.origin = message.origin + "#" + i;
                 out.record(record);
             } else if (item instanceof StreamingEnvelopeReader.Reparse again) {
@@ -131,7 +132,7 @@ public final class EnvelopeParser implements Serializable {
                     throw new IllegalStateException("a record of a well-formed message did not parse again", e);
                 }
                 readOne(node, again.index(), message, out);
-            } else {
+            } else { // StreamingEnvelopeReader.Ignored
                 out.ignored();
             }
         }

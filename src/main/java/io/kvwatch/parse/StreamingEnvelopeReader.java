@@ -21,11 +21,19 @@ import java.util.List;
  */
 final class StreamingEnvelopeReader {
 
+    /** What the fast path made of one element of {@code records}. */
+    sealed interface Item permits Read, Ignored, Reparse {}
+
+    /** A Key Vault audit record, read. */
+    record Read(AuditRecord record) implements Item {}
+
     /** A record the rule does not look at (another category): counted as ignored. */
-    static final Object IGNORED = new Object();
+    enum Ignored implements Item {
+        INSTANCE
+    }
 
     /** A record to re-read with the tree path: its index in {@code records} and its text's span. */
-    record Reparse(int index, int start, int end) {}
+    record Reparse(int index, int start, int end) implements Item {}
 
     // A repeated key fails the pass, and the tree path dead-letters the message (see EnvelopeParser).
     private static final JsonFactory FACTORY =
@@ -40,32 +48,26 @@ final class StreamingEnvelopeReader {
 
     private StreamingEnvelopeReader() {}
 
-    /**
-     * What the message holds, in order: {@link AuditRecord}s, {@link #IGNORED} and {@link Reparse}s; or null when
-     * the whole message needs the tree path.
-     */
-    static List<Object> read(String payload, long ingestTimestamp) {
+    /** What the message holds, in order; or null when the whole message needs the tree path. */
+    static List<Item> read(String payload, long ingestTimestamp) {
         try (JsonParser p = FACTORY.createParser(payload)) {
             if (p.nextToken() != JsonToken.START_OBJECT || !"records".equals(p.nextFieldName())
                     || p.nextToken() != JsonToken.START_ARRAY) {
                 return null; // not an envelope: a single record, an ECS document, or something to reject
             }
-            List<Object> out = new ArrayList<>();
+            List<Item> out = new ArrayList<>();
             RecordFields fields = new RecordFields();
             for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
                 if (t != JsonToken.START_OBJECT) {
                     return null;
                 }
                 int start = (int) p.currentTokenLocation().getCharOffset();
-                Object result = fields.read(p, ingestTimestamp);
+                Item result = fields.read(p, ingestTimestamp);
                 out.add(result != null ? result
                         : new Reparse(out.size(), start, (int) p.currentTokenLocation().getCharOffset() + 1));
             }
-            // Other members of the envelope are not read; a second "records" would replace the first.
+            // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are refused).
             for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
-                if (name.equals("records")) {
-                    return null;
-                }
                 p.nextToken();
                 p.skipChildren();
             }
@@ -84,7 +86,7 @@ final class StreamingEnvelopeReader {
         int status;
 
         /** Reads the record at the current START_OBJECT to its END_OBJECT; null when the tree path must decide. */
-        Object read(JsonParser p, long ingestTimestamp) throws IOException {
+        Item read(JsonParser p, long ingestTimestamp) throws IOException {
             seen = 0;
             unsure = false;
             time = category = resourceId = resourceIdCapitalised = operation = resultType = resultSignature = callerIp = correlationId = null;
@@ -105,19 +107,20 @@ final class StreamingEnvelopeReader {
                     case "correlationId" -> correlationId = text(p, t, CORRELATION_ID);
                     case "identity" -> object(p, t, IDENTITY, this::identity);
                     case "properties" -> object(p, t, PROPERTIES, this::properties);
-                    // An ECS document: its reader looks fields up under several spellings.
-                    case "@timestamp", "event", "data_stream", "ecs", "event.dataset", "data_stream.dataset" -> {
-                        unsure = true;
+                    default -> {
+                        // An ECS document: its reader looks fields up under several spellings.
+                        if (EcsDocumentReader.MARKER_KEYS.contains(name)) {
+                            unsure = true;
+                        }
                         p.skipChildren();
                     }
-                    default -> p.skipChildren();
                 }
             }
             if (unsure || (seen & (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) == (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) {
                 return null;
             }
             if (!AzureRecordReader.isKeyVaultAudit(category)) {
-                return StreamingEnvelopeReader.IGNORED;
+                return Ignored.INSTANCE;
             }
             if (time == null) {
                 return null; // a dead letter; worded by the tree path
@@ -136,7 +139,7 @@ final class StreamingEnvelopeReader {
             r.httpStatusCode = status;
             AzureRecordReader.complete(r, resultType, resourceId != null ? resourceId : resourceIdCapitalised, upn, longUpn,
                     callerIp);
-            return r;
+            return new Read(r);
         }
 
         private void identity(JsonParser p) throws IOException {

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.kvwatch.model.AuditRecord;
+import io.kvwatch.model.RecordField;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,8 +40,15 @@ public final class ExceptionList implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // The fields an entry names, by their short names (RecordField.userName): the vocabulary of --suppression-fields.
+    private static final String UPN = RecordField.UPN.userName();
+    private static final String APPID = RecordField.APPID.userName();
+    private static final String VAULT = RecordField.RESOURCE_NAME.userName();
+    private static final String OBJECT_ID_PREFIX = RecordField.OBJECT_ID.userName() + "-prefix";
+    private static final String SOURCE_IP = RecordField.SOURCE_IP.userName();
+    private static final String OPERATION = RecordField.EVENT_ACTION.userName();
     private static final Set<String> FIELDS =
-            Set.of("upn", "appid", "vault", "object-id-prefix", "source-ip", "operation", "comment");
+            new LinkedHashSet<>(List.of(UPN, APPID, VAULT, OBJECT_ID_PREFIX, SOURCE_IP, OPERATION, "comment"));
 
     public static final ExceptionList NONE = new ExceptionList(List.of());
 
@@ -105,14 +114,14 @@ public final class ExceptionList implements Serializable {
                     throw new IllegalArgumentException(where + ": unknown field '" + key + "', expected one of " + FIELDS);
                 }
             }
-            List<String> sourceTexts = values(node, "source-ip", where, false);
+            List<String> sourceTexts = values(node, SOURCE_IP, where, false);
             Entry e = new Entry(
-                    values(node, "upn", where, true),
-                    values(node, "appid", where, true),
-                    values(node, "vault", where, true),
-                    values(node, "object-id-prefix", where, true),
+                    values(node, UPN, where, true),
+                    values(node, APPID, where, true),
+                    values(node, VAULT, where, true),
+                    values(node, OBJECT_ID_PREFIX, where, true),
                     sourceTexts == null ? null : sourceTexts.stream().map(IpRange::parse).toList(),
-                    values(node, "operation", where, false));
+                    values(node, OPERATION, where, false));
             if (e.upns == null && e.appIds == null && e.vaults == null && e.objectIdPrefixes == null
                     && e.sources == null && e.operations == null) {
                 throw new IllegalArgumentException(where + ": names no field, so it would except every record");
@@ -136,17 +145,22 @@ public final class ExceptionList implements Serializable {
         }
 
         boolean matches(AuditRecord r) {
-            return (upns == null || (r.upn != null && upns.contains(r.upn.toLowerCase(Locale.ROOT))))
-                    && (appIds == null || (r.appId != null && appIds.contains(r.appId.toLowerCase(Locale.ROOT))))
+            return (upns == null || anyIgnoringCase(upns, RecordField.UPN.text(r)))
+                    && (appIds == null || anyIgnoringCase(appIds, RecordField.APPID.text(r)))
                     && (vaults == null || vaultMatches(r))
                     && (objectIdPrefixes == null || objectIdMatches(r))
-                    && (sources == null || sources.stream().anyMatch(s -> s.contains(r.sourceIp)))
-                    && (operations == null || operations.contains(r.operation));
+                    && (sources == null || sources.stream().anyMatch(s -> s.contains(RecordField.SOURCE_IP.text(r))))
+                    && (operations == null || operations.contains(RecordField.EVENT_ACTION.text(r)));
+        }
+
+        private static boolean anyIgnoringCase(List<String> lowerCased, String value) {
+            return value != null && lowerCased.contains(value.toLowerCase(Locale.ROOT));
         }
 
         private boolean vaultMatches(AuditRecord r) {
             for (String v : vaults) {
-                String actual = v.indexOf('/') >= 0 ? r.resourceId : r.vaultName;
+                // A vault name, or a full resource id (it has slashes).
+                String actual = (v.indexOf('/') >= 0 ? RecordField.RESOURCE_ID : RecordField.RESOURCE_NAME).text(r);
                 if (actual != null && actual.toLowerCase(Locale.ROOT).equals(v)) {
                     return true;
                 }
@@ -155,10 +169,11 @@ public final class ExceptionList implements Serializable {
         }
 
         private boolean objectIdMatches(AuditRecord r) {
-            if (r.objectId == null) {
+            String objectId = RecordField.OBJECT_ID.text(r);
+            if (objectId == null) {
                 return false;
             }
-            String id = r.objectId.toLowerCase(Locale.ROOT);
+            String id = objectId.toLowerCase(Locale.ROOT);
             return objectIdPrefixes.stream().anyMatch(id::startsWith);
         }
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseResult;
@@ -85,8 +86,7 @@ class AlertFieldTypesTest {
         Map<String, Integer> seen = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (AuditRecord r : records) {
-            for (Detection d : detections(r)) {
-                Alert alert = AlertDocument.of(d, NOW, Duration.ofDays(14));
+            for (Alert alert : alerts(r)) {
                 check("", AlertFields.parse(alert.json), seen, problems);
             }
         }
@@ -170,16 +170,17 @@ class AlertFieldTypesTest {
         return out;
     }
 
-    private static List<Detection> detections(AuditRecord r) {
+    private static List<Alert> alerts(AuditRecord r) {
         Detection first = new Detection(r, Detection.NEVER, false);
         Detection again = new Detection(r, 1_780_000_000_000L, true);
-        Detection summary = new Detection(r, Detection.NEVER, false);
+        List<RecordField> every = SuppressionKey.parseList(String.join(",", RecordField.userNames()));
+        SuppressionWindow summary = new SuppressionWindow(new Detection(r, Detection.NEVER, false),
+                every.stream().map(RecordField::path).toArray(String[]::new),
+                every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new), r.ruleTime);
         summary.suppressedCount = 3;
-        summary.suppressionStart = r.ruleTime;
-        summary.suppressionEnd = r.ruleTime + 60_000;
-        summary.suppressionFields = java.util.Arrays.stream(SuppressionKey.values()).map(SuppressionKey::ecsField).toArray(String[]::new);
-        summary.suppressionValues = java.util.Arrays.stream(SuppressionKey.values()).map(k -> k.valueOf(r)).toArray(String[]::new);
-        return List.of(first, again, summary);
+        summary.end = r.ruleTime + 60_000;
+        return List.of(AlertDocument.of(first, NOW, Duration.ofDays(14)), AlertDocument.of(again, NOW, Duration.ofDays(14)),
+                AlertDocument.of(summary, NOW, Duration.ofDays(14)));
     }
 
     /** Walks the document: dotted top-level keys and nested objects make one path; array elements share their path. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.model.Detection;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.Records;
 import java.time.Duration;
@@ -32,16 +33,16 @@ class AlertSuppressorTest {
         harness.processElement(detection("alice@contoso.com", "s2", T0 + 10 * MINUTE), T0 + 10 * MINUTE);
         harness.processElement(detection("bob@contoso.com", "s1", T0 + 11 * MINUTE), T0 + 11 * MINUTE);
         harness.processElement(detection("alice@contoso.com", "s3", T0 + 59 * MINUTE), T0 + 59 * MINUTE);
-        assertThat(harness.extractOutputValues()).extracting(d -> d.record.upn + " " + d.record.objectId)
+        assertThat(harness.extractOutputValues()).extracting(w -> w.detection.record.upn + " " + w.detection.record.objectId)
                 .as("first alert per upn goes out at once").containsExactly("alice@contoso.com s1", "bob@contoso.com s1");
 
         harness.processWatermark(T0 + 60 * MINUTE);
-        List<Detection> out = harness.extractOutputValues();
+        List<SuppressionWindow> out = harness.extractOutputValues();
         assertThat(out).hasSize(3);
-        Detection summary = out.get(2);
-        assertThat(summary.record.objectId).as("the summary is alice's first alert again").isEqualTo("s1");
+        SuppressionWindow summary = out.get(2);
+        assertThat(summary.detection.record.objectId).as("the summary is alice's first alert again").isEqualTo("s1");
         assertThat(summary.suppressedCount).isEqualTo(2);
-        assertThat(summary.suppressionEnd).isEqualTo(T0 + 59 * MINUTE);
+        assertThat(summary.end).isEqualTo(T0 + 59 * MINUTE);
 
         JsonNode first = AlertFields.parse(AlertDocument.of(out.get(0), Instant.now(), Duration.ofDays(14)).json);
         JsonNode last = AlertFields.parse(AlertDocument.of(summary, Instant.now(), Duration.ofDays(14)).json);
@@ -53,7 +54,7 @@ class AlertSuppressorTest {
         harness.processElement(detection("alice@contoso.com", "s4", T0 + 61 * MINUTE), T0 + 61 * MINUTE);
         harness.processWatermark(Long.MAX_VALUE);
         assertThat(harness.extractOutputValues()).hasSize(4).last()
-                .satisfies(d -> assertThat(d.record.objectId).as("a new window opens").isEqualTo("s4"));
+                .satisfies(w -> assertThat(w.detection.record.objectId).as("a new window opens").isEqualTo("s4"));
         assertThat(harness.numKeyedStateEntries()).isZero();
         harness.close();
     }
@@ -68,7 +69,7 @@ class AlertSuppressorTest {
         harness.processWatermark(Long.MAX_VALUE);
 
         assertThat(harness.extractOutputValues())
-                .extracting(d -> d.record.objectId + ":" + d.suppressedCount)
+                .extracting(w -> w.detection.record.objectId + ":" + w.suppressedCount)
                 .as("first window's alert, its summary, then the second window's alert; nothing lost")
                 .containsExactly("s1:0", "s1:1", "s3:0");
         harness.close();
@@ -95,7 +96,7 @@ class AlertSuppressorTest {
             assertThat(harness.extractOutputValues()).as("nothing before the watermark").isEmpty();
             harness.processWatermark(Long.MAX_VALUE);
             List<String> out = harness.extractOutputValues().stream()
-                    .map(d -> d.record.objectId + ":" + d.suppressedCount).toList();
+                    .map(w -> w.detection.record.objectId + ":" + w.suppressedCount).toList();
             if (reference == null) {
                 assertThat(out).as("windows from minute 0 (10, 59 in it), 60 (61), 125 (the other 125; s5 by the tie order), 200")
                         .containsExactly("s0:0", "s0:2", "s3:0", "s3:1", "s5:0", "s5:1", "s7:0");
@@ -107,8 +108,8 @@ class AlertSuppressorTest {
         }
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<String, Detection, Detection> perUpnPerHour() throws Exception {
-        List<SuppressionKey> byUpn = SuppressionKey.parseList("upn");
+    static KeyedOneInputStreamOperatorTestHarness<String, Detection, SuppressionWindow> perUpnPerHour() throws Exception {
+        List<RecordField> byUpn = SuppressionKey.parseList("upn");
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
                 AlertSuppressor.keySelector(byUpn), Types.STRING);

@@ -12,6 +12,7 @@ import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +58,50 @@ class StreamingParserEquivalenceTest {
             };
             assertSame(mutated, random.nextBoolean() ? 1_790_000_000_000L : RawMessage.NO_TIMESTAMP);
         }
+    }
+
+    @Test
+    void bothPathsTellEcsFromRawByTheSameKeys() throws IOException {
+        String raw = corpus().get(0);
+        long t = 1_790_000_000_000L;
+        List<String> asRaw = describe(TREE, raw, t);
+        assertThat(asRaw).as("the first shape is raw records").isNotEmpty().allMatch(line -> line.startsWith("record "));
+        for (String key : EcsDocumentReader.MARKER_KEYS) {
+            String marked = raw.replace("\"category\": ", "\"" + key + "\": null, \"category\": ");
+            assertSame(marked, t);
+            assertThat(describe(TREE, marked, t)).as("a raw record with the key %s is read as ECS (no dataset: ignored)", key)
+                    .isNotEmpty().allMatch(line -> line.equals("ignored"));
+            for (String nearMiss : List.of(key.toUpperCase(Locale.ROOT), key + "_", "azure." + key, key.replace('.', '_'))) {
+                if (EcsDocumentReader.MARKER_KEYS.contains(nearMiss)) {
+                    continue;
+                }
+                String notMarked = raw.replace("\"category\": ", "\"" + nearMiss + "\": null, \"category\": ");
+                assertSame(notMarked, t);
+                assertThat(describe(TREE, notMarked, t)).as("the key %s is no ECS marker", nearMiss).isEqualTo(asRaw);
+            }
+        }
+        // Keys renamed at random, to marker keys and near misses, in every shape (ECS documents lose their markers).
+        List<String> messages = corpus();
+        List<String> names = new ArrayList<>(EcsDocumentReader.MARKER_KEYS);
+        names.addAll(List.of("Event", "timestamp", "data_stream_dataset", "ecs.version", "category", "time"));
+        Random random = new Random(13);
+        for (int i = 0; i < 2000; i++) {
+            assertSame(renameAKey(messages.get(random.nextInt(messages.size())), names.get(random.nextInt(names.size())), random), t);
+        }
+    }
+
+    /** Renames a randomly chosen {@code "key":} to {@code "name":}. */
+    private static String renameAKey(String m, String name, Random random) {
+        List<Integer> colons = new ArrayList<>();
+        for (int i = m.indexOf("\":"); i >= 0; i = m.indexOf("\":", i + 1)) {
+            colons.add(i);
+        }
+        if (colons.isEmpty()) {
+            return m;
+        }
+        int end = colons.get(random.nextInt(colons.size()));
+        int start = m.lastIndexOf('"', end - 1);
+        return start < 0 ? m : m.substring(0, start + 1) + name + m.substring(end);
     }
 
     private static List<String> corpus() throws IOException {

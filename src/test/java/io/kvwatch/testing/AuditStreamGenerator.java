@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -289,13 +290,25 @@ public final class AuditStreamGenerator {
         return host;
     }
 
-    /** Writes the bundled sample: {@code mvn -q test-compile exec:exec ...} is not needed; run from an IDE or jshell. */
+    /** The shapes file, whose lines end the bundled sample after the generated ones. */
+    public static final Path SHAPES = Path.of("src/test/resources/samples/keyvault-auditevent-shapes.ndjson");
+
+    /** The generated part of the bundled sample, {@code src/main/resources/samples/keyvault-audit-sample.ndjson}. */
+    public static Profile bundledSample() {
+        return new Profile().seed(7).start(Instant.parse("2026-10-05T00:00:00Z")).days(24).users(10)
+                .objects(24).readsPerDay(25).maxRecordsPerEnvelope(6).garbageLines(3);
+    }
+
+    /**
+     * Writes the bundled sample (the generated lines, then the shapes file's): {@code mvn -q test-compile exec:exec ...}
+     * is not needed; run from an IDE or jshell.
+     */
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args.length > 0 ? args[0] : "src/main/resources/samples/keyvault-audit-sample.ndjson");
-        Stream s = generate(new Profile().seed(7).start(Instant.parse("2026-10-05T00:00:00Z")).days(24).users(10)
-                .objects(24).readsPerDay(25).maxRecordsPerEnvelope(6).garbageLines(3));
+        Stream s = generate(bundledSample());
         s.writeTo(out);
-        System.out.println(s.lines().size() + " messages, " + s.reads().size() + " qualifying reads, "
+        Files.write(out, Files.readAllLines(SHAPES, StandardCharsets.UTF_8), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        System.out.println(s.lines().size() + " messages and the shapes file's, " + s.reads().size() + " qualifying reads, "
                 + NewTermsOracle.expectedAlerts(s.reads(), Duration.ofDays(14)).size() + " expected alerts -> " + out);
     }
 }

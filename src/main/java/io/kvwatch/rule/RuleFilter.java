@@ -21,10 +21,14 @@ import org.slf4j.LoggerFactory;
  * shared volume), a changed file replaces the list without a restart; a file that no longer parses is reported and
  * the last good list stays in force.
  */
-public class CountingRecords extends RichFlatMapFunction<AuditRecord, AuditRecord> {
+public class RuleFilter extends RichFlatMapFunction<AuditRecord, AuditRecord> {
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(CountingRecords.class);
+
+    /** Savepoints address operator state by uid: it keeps the name it had before the class was renamed. */
+    public static final String UID = "rule-filter";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RuleFilter.class);
 
     private final RetrievalFilter filter;
     private final ExceptionList initialExceptions;
@@ -38,11 +42,11 @@ public class CountingRecords extends RichFlatMapFunction<AuditRecord, AuditRecor
     private transient Counter excepted;
     private transient Counter reloadFailures;
 
-    public CountingRecords(RetrievalFilter filter) {
+    public RuleFilter(RetrievalFilter filter) {
         this(filter, ExceptionList.NONE, null, Duration.ZERO);
     }
 
-    public CountingRecords(RetrievalFilter filter, ExceptionList exceptions, String exceptionsFile, Duration reloadInterval) {
+    public RuleFilter(RetrievalFilter filter, ExceptionList exceptions, String exceptionsFile, Duration reloadInterval) {
         this.filter = filter;
         this.initialExceptions = exceptions;
         this.exceptionsFile = exceptionsFile;

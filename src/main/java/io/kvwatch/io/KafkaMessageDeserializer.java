@@ -13,8 +13,8 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * A Kafka record as a {@link RawMessage}: the value as text, the record timestamp (the Event Hubs enqueued time) as
- * the ingest timestamp, and {@code topic-partition@offset} as the origin. The key is not read (Azure Monitor sends
+ * A Kafka record, from Event Hubs' Kafka endpoint or any Kafka broker, as a {@link RawMessage}: the value as text, the
+ * record timestamp (for Event Hubs, the enqueued time) as the ingest timestamp, and {@code topic-partition@offset} as the origin. The key is not read (Azure Monitor sends
  * none).
  *
  * <p>Nothing here fails the job or drops a message silently: a record without a value, an invalid UTF-8 value and
@@ -22,7 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * value's byte size travels along, so that an oversized message is refused there without being parsed. Decoding it
  * costs one pass over bytes that the Kafka client already holds in memory; the broker's message size limit bounds it.
  */
-public final class EventHubsMessageDeserializer implements KafkaRecordDeserializationSchema<RawMessage> {
+public final class KafkaMessageDeserializer implements KafkaRecordDeserializationSchema<RawMessage> {
 
     private static final long serialVersionUID = 1L;
 

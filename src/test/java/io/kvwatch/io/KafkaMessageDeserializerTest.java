@@ -16,7 +16,7 @@ import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
 
 /** Kafka records to messages: nothing fails the job, and the parser alone decides what becomes a dead letter. */
-class EventHubsMessageDeserializerTest {
+class KafkaMessageDeserializerTest {
 
     private static final String RECORD = "{\"time\":\"2026-11-02T08:14:03.1234567Z\",\"category\":\"AuditEvent\","
             + "\"resourceId\":\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-ONE\","
@@ -24,7 +24,7 @@ class EventHubsMessageDeserializerTest {
             + "\"properties\":{\"id\":\"https://kv-one.vault.azure.net/secrets/a\",\"httpStatusCode\":200}}";
     private static final long ENQUEUED = 1_793_000_000_000L;
 
-    private final EventHubsMessageDeserializer deserializer = new EventHubsMessageDeserializer();
+    private final KafkaMessageDeserializer deserializer = new KafkaMessageDeserializer();
     private final EnvelopeParser parser = new EnvelopeParser(1024, 400);
 
     @Test
