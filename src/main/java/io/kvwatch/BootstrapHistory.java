@@ -79,7 +79,8 @@ public final class BootstrapHistory {
         String input = required(config, JobOptions.INPUT);
         required(config, JobOptions.SAVEPOINT);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, config.get(JobOptions.DEAD_LETTER_OUTPUT)))
+        new BootstrapHistory(
+                        config, FileInput.of(input), new LocalOutputs(null, config.get(JobOptions.DEAD_LETTER_OUTPUT)))
                 .build(env);
         env.execute("Key Vault new-terms: bootstrap from " + input);
     }
@@ -90,8 +91,13 @@ public final class BootstrapHistory {
         Preflight.checkBootstrap(config);
         String deadLetters = config.get(JobOptions.DEAD_LETTER_OUTPUT);
         new BootstrapHistory(config, FileInput.of(input), new LocalOutputs(null, deadLetters)).build(env);
-        return new LocalRun.Plan("Key Vault new-terms: bootstrap from " + input, input, null,
-                deadLetters == null ? "stderr" : deadLetters, savepoint, false);
+        return new LocalRun.Plan(
+                "Key Vault new-terms: bootstrap from " + input,
+                input,
+                null,
+                deadLetters == null ? "stderr" : deadLetters,
+                savepoint,
+                false);
     }
 
     /** Adds the whole batch pipeline, up to the savepoint, to {@code env}. */
@@ -102,11 +108,11 @@ public final class BootstrapHistory {
         int maxParallelism = config.get(JobOptions.MAX_PARALLELISM);
 
         SingleOutputStreamOperator<AuditRecord> records = KeyVaultNewTermsJob.parse(input.open(env), config);
-        StateBootstrapTransformation<AuditRecord> history =
-                OperatorTransformation.bootstrapWith(KeyVaultNewTermsJob.counting(records, config, rule))
-                        .keyBy(new KeyVaultNewTermsJob.ByTerm(), TypeInformation.of(TermKey.class))
-                        .transform(new TermHistoryBootstrap(
-                                window, config.getOptional(JobOptions.STATE_TTL).orElse(null)));
+        StateBootstrapTransformation<AuditRecord> history = OperatorTransformation.bootstrapWith(
+                        KeyVaultNewTermsJob.counting(records, config, rule))
+                .keyBy(new KeyVaultNewTermsJob.ByTerm(), TypeInformation.of(TermKey.class))
+                .transform(new TermHistoryBootstrap(
+                        window, config.getOptional(JobOptions.STATE_TTL).orElse(null)));
 
         // Savepoints are written in the canonical format, which every state backend restores: the job may run on
         // RocksDB. The heap backend needs no native library, and one long[] per term fits it easily.
@@ -127,6 +133,7 @@ public final class BootstrapHistory {
 
     private static String required(JobConfig config, ConfigOption<String> option) {
         return config.getOptional(option)
-                .orElseThrow(() -> new SetupException("BootstrapHistory needs --" + option.key() + " (--help says more)"));
+                .orElseThrow(
+                        () -> new SetupException("BootstrapHistory needs --" + option.key() + " (--help says more)"));
     }
 }

@@ -27,11 +27,11 @@ import io.kvwatch.model.RecordField;
 import io.kvwatch.model.TermKey;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseMessages;
-import io.kvwatch.rule.RuleFilter;
 import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.rule.ExceptionList;
 import io.kvwatch.rule.RetrievalFilter;
 import io.kvwatch.rule.RuleFile;
+import io.kvwatch.rule.RuleFilter;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -128,18 +128,32 @@ public final class KeyVaultNewTermsJob {
         boolean reads = kafka.map(KafkaSettings::readsKafka).orElse(false);
         boolean writes = kafka.map(KafkaSettings::writesKafka).orElse(false);
         String input = reads
-                ? "Kafka topic(s) " + String.join(", ", kafka.get().topics()) + " at " + kafka.get().bootstrapServers()
+                ? "Kafka topic(s) " + String.join(", ", kafka.get().topics()) + " at "
+                        + kafka.get().bootstrapServers()
                 : config.getOptional(JobOptions.INPUT).orElse("the bundled sample");
-        String alerts = writes ? "Kafka topic " + kafka.get().alertsTopic()
+        String alerts = writes
+                ? "Kafka topic " + kafka.get().alertsTopic()
                 : config.getOptional(JobOptions.OUTPUT).orElse("stdout");
-        String deadLetters = writes ? "Kafka topic " + kafka.get().deadLettersTopic()
+        String deadLetters = writes
+                ? "Kafka topic " + kafka.get().deadLettersTopic()
                 : config.getOptional(JobOptions.DEAD_LETTER_OUTPUT).orElse("stderr");
-        return new LocalRun.Plan(job.jobName(), input, alerts, deadLetters, null, reads && !kafka.get().bounded());
+        return new LocalRun.Plan(
+                job.jobName(),
+                input,
+                alerts,
+                deadLetters,
+                null,
+                reads && !kafka.get().bounded());
     }
 
     private void logRule() {
-        LOG.info("Rule: {} ({}), {} history window, from {}; counts records matching {}", rule.name(),
-                rule.ruleId(), rule.historyWindowText(), rule.source(), rule.query());
+        LOG.info(
+                "Rule: {} ({}), {} history window, from {}; counts records matching {}",
+                rule.name(),
+                rule.ruleId(),
+                rule.historyWindowText(),
+                rule.source(),
+                rule.query());
     }
 
     private String jobName() {
@@ -154,18 +168,25 @@ public final class KeyVaultNewTermsJob {
         DetectionRule rule = config.getOptional(JobOptions.RULE)
                 .map(file -> RuleFile.load(Path.of(file)))
                 .orElseGet(DetectionRule::bundled);
-        return config.getOptional(JobOptions.HISTORY_WINDOW).map(rule::withHistoryWindow).orElse(rule);
+        return config.getOptional(JobOptions.HISTORY_WINDOW)
+                .map(rule::withHistoryWindow)
+                .orElse(rule);
     }
 
     /** Kafka (or Event Hubs) when {@code kafka.topic} is set; else the files of {@code input}, or the sample. */
     public static MessageInput inputFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
         if (kafka.isPresent()) {
-            return new KafkaInput(kafka.get(), config.get(JobOptions.OUT_OF_ORDERNESS), config.get(JobOptions.IDLENESS),
-                    config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK).orElse(kafka.get().isEventHubs()));
+            return new KafkaInput(
+                    kafka.get(),
+                    config.get(JobOptions.OUT_OF_ORDERNESS),
+                    config.get(JobOptions.IDLENESS),
+                    config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK)
+                            .orElse(kafka.get().isEventHubs()));
         }
         long maxMessageBytes = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
-        return config.getOptional(JobOptions.INPUT).map(path -> FileInput.of(path, maxMessageBytes))
+        return config.getOptional(JobOptions.INPUT)
+                .map(path -> FileInput.of(path, maxMessageBytes))
                 .orElseGet(FileInput::bundledSample);
     }
 
@@ -191,25 +212,33 @@ public final class KeyVaultNewTermsJob {
                     .uid(EarliestRuleTime.UID);
         } else if (!input.stampsIngestTime()) {
             counting = counting.assignTimestampsAndWatermarks(recordTimeWatermarks())
-                    .uid("record-time-watermarks").name("Event time from record time");
+                    .uid("record-time-watermarks")
+                    .name("Event time from record time");
         }
 
-        DataStream<Detection> detections =
-                counting.keyBy(new ByTerm())
-                        .process(new FirstSeenDetector(window, learningPeriod(),
-                                config.getOptional(JobOptions.STATE_TTL).orElse(null)))
-                        .uid(FirstSeenDetector.UID).name("First seen in " + rule.historyWindowText());
+        DataStream<Detection> detections = counting.keyBy(new ByTerm())
+                .process(new FirstSeenDetector(
+                        window,
+                        learningPeriod(),
+                        config.getOptional(JobOptions.STATE_TTL).orElse(null)))
+                .uid(FirstSeenDetector.UID)
+                .name("First seen in " + rule.historyWindowText());
 
         List<RecordField> suppressBy = SuppressionKey.parseList(config.get(JobOptions.SUPPRESSION_FIELDS));
         DataStream<Alert> alerts;
         if (suppressBy.isEmpty()) {
             alerts = detections.map(new FormatAlerts(rule)).uid("format-alerts").name("Alert documents");
         } else {
-            alerts = detections.keyBy(AlertSuppressor.keySelector(suppressBy))
+            alerts = detections
+                    .keyBy(AlertSuppressor.keySelector(suppressBy))
                     .process(new AlertSuppressor(
                             suppressBy, config.get(JobOptions.SUPPRESSION_DURATION), input.bounded()))
-                    .uid(AlertSuppressor.UID).name("Suppress by " + suppressBy.stream().map(RecordField::userName).toList())
-                    .map(new FormatAlerts.Suppressed(rule)).uid("format-alerts").name("Alert documents");
+                    .uid(AlertSuppressor.UID)
+                    .name("Suppress by "
+                            + suppressBy.stream().map(RecordField::userName).toList())
+                    .map(new FormatAlerts.Suppressed(rule))
+                    .uid("format-alerts")
+                    .name("Alert documents");
         }
         outputs.alerts(alerts);
         outputs.deadLetters(deadLetterDocuments(records));
@@ -234,7 +263,8 @@ public final class KeyVaultNewTermsJob {
     static SingleOutputStreamOperator<AuditRecord> counting(
             DataStream<AuditRecord> records, JobConfig config, DetectionRule rule) {
         return records.flatMap(ruleFilter(config, rule))
-                .uid(RuleFilter.UID).name("Key Vault reads by a user (the rule)");
+                .uid(RuleFilter.UID)
+                .name("Key Vault reads by a user (the rule)");
     }
 
     /** The rule's filter with the exceptions, read here so that a bad file fails the submission. */
@@ -250,8 +280,10 @@ public final class KeyVaultNewTermsJob {
         } catch (NoSuchFileException e) {
             throw new SetupException("--" + JobOptions.EXCEPTIONS.key() + " " + file + ": no such file", e);
         } catch (IOException e) {
-            throw new SetupException("Cannot read the exceptions file " + file + ": "
-                    + (e instanceof AccessDeniedException ? "permission denied" : e.getMessage()), e);
+            throw new SetupException(
+                    "Cannot read the exceptions file " + file + ": "
+                            + (e instanceof AccessDeniedException ? "permission denied" : e.getMessage()),
+                    e);
         }
         return new RuleFilter(filter, exceptions, file, config.get(JobOptions.EXCEPTIONS_RELOAD_INTERVAL));
     }
@@ -260,7 +292,8 @@ public final class KeyVaultNewTermsJob {
     static DataStream<String> deadLetterDocuments(SingleOutputStreamOperator<AuditRecord> parsed) {
         return parsed.getSideOutput(ParseMessages.DEAD_LETTERS)
                 .map(d -> DeadLetterDocument.toJson(d, Instant.now()))
-                .uid("format-dead-letters").name("Dead-letter documents");
+                .uid("format-dead-letters")
+                .name("Dead-letter documents");
     }
 
     private void configure(StreamExecutionEnvironment env) {
@@ -273,7 +306,8 @@ public final class KeyVaultNewTermsJob {
         pipeline.set(PipelineOptions.OBJECT_REUSE, true);
         // Locally, what 'flink run -s' does on a cluster: start from a savepoint. One that BootstrapHistory wrote
         // holds only the detector's state, so every other operator starts fresh and none of it goes unclaimed.
-        config.getOptional(JobOptions.SAVEPOINT).ifPresent(path -> pipeline.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+        config.getOptional(JobOptions.SAVEPOINT)
+                .ifPresent(path -> pipeline.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
         env.configure(pipeline);
         env.setMaxParallelism(config.get(JobOptions.MAX_PARALLELISM));
         config.getOptional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);

@@ -35,6 +35,7 @@ final class LocalRun {
 
     /** Restarts of a local run: a transient failure is ridden out, a lasting one ends the run within seconds. */
     static final int LOCAL_RESTARTS = 2;
+
     static final Duration LOCAL_RESTART_DELAY = Duration.ofSeconds(1);
 
     /** The log file that log4j-local.properties writes, when the run command names it. */
@@ -148,21 +149,33 @@ final class LocalRun {
             }
         });
         StringBuilder byReason = new StringBuilder();
-        reasons.forEach((reason, n) -> byReason.append(byReason.length() == 0 ? "" : ", ").append(reason).append(' ').append(n));
+        reasons.forEach((reason, n) -> byReason.append(byReason.length() == 0 ? "" : ", ")
+                .append(reason)
+                .append(' ')
+                .append(n));
         long records = c.get("recordsIn");
         long counted = c.get("recordsCounted");
         long excepted = c.get("recordsExcepted");
         String f = "  %-22s %9d  %s%n";
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "kvwatch: finished in %.1f s; read %s%n", took.toMillis() / 1000.0, plan.input()));
+        out.append(String.format(
+                Locale.ROOT, "kvwatch: finished in %.1f s; read %s%n", took.toMillis() / 1000.0, plan.input()));
         out.append(String.format(Locale.ROOT, "  %-22s %9d%n", "messages", c.get("messagesIn")));
         out.append(String.format(Locale.ROOT, f, "records", records, "Key Vault audit records"));
         out.append(String.format(Locale.ROOT, f, "  counted", counted, "reads by a user: the rule's terms"));
         out.append(String.format(Locale.ROOT, f, "  excepted", excepted, "by the exceptions file"));
-        out.append(String.format(Locale.ROOT, f, "  not the rule's", records - counted - excepted,
+        out.append(String.format(
+                Locale.ROOT,
+                f,
+                "  not the rule's",
+                records - counted - excepted,
                 "other operations, identities or results"));
         out.append(String.format(Locale.ROOT, f, "ignored", c.get("recordsIgnored"), "records of other categories"));
-        out.append(String.format(Locale.ROOT, f, "dead letters", c.get("deadLetters"),
+        out.append(String.format(
+                Locale.ROOT,
+                f,
+                "dead letters",
+                c.get("deadLetters"),
                 (byReason.length() == 0 ? "" : byReason + "; ") + "to " + plan.deadLetters()));
         if (plan.savepoint() != null) {
             out.append("  savepoint written to ").append(plan.savepoint()).append(System.lineSeparator());
@@ -173,8 +186,15 @@ final class LocalRun {
         out.append(String.format(Locale.ROOT, f, "late", c.get("recordsLate"), "decided after the watermark"));
         long alerts = c.get("alerts") - c.get("alertsSuppressed");
         long updates = c.get(RunCounters.ALERT_DOCUMENTS) - alerts;
-        out.append(String.format(Locale.ROOT, f, "alerts", alerts, "to " + plan.alerts()
-                + (updates > 0 ? " (and " + updates + " updates: the counts of suppressed alerts, same alert id)" : "")));
+        out.append(String.format(
+                Locale.ROOT,
+                f,
+                "alerts",
+                alerts,
+                "to " + plan.alerts()
+                        + (updates > 0
+                                ? " (and " + updates + " updates: the counts of suppressed alerts, same alert id)"
+                                : "")));
         out.append(String.format(Locale.ROOT, f, "  suppressed", c.get("alertsSuppressed"), "by suppression-fields"));
         out.append(String.format(Locale.ROOT, f, "  held back", c.get("alertsHeldBackLearning"), "while learning"));
         return out.toString();

@@ -29,8 +29,16 @@ public final class RunCounters implements MetricReporter {
     static final String NAME = "kvwatch-run";
 
     /** The counters this job's operators register (and only those: Flink's own are not this summary's). */
-    static final java.util.Set<String> JOB_COUNTERS = java.util.Set.of("messagesIn", "recordsIn", "recordsIgnored",
-            "deadLetters", "recordsCounted", "recordsExcepted", "recordsLate", "alerts", "alertsHeldBackLearning",
+    static final java.util.Set<String> JOB_COUNTERS = java.util.Set.of(
+            "messagesIn",
+            "recordsIn",
+            "recordsIgnored",
+            "deadLetters",
+            "recordsCounted",
+            "recordsExcepted",
+            "recordsLate",
+            "alerts",
+            "alertsHeldBackLearning",
             "alertsSuppressed");
 
     /** The documents the alert sink was given, by Flink's count at its writer: alerts and suppression updates. */
@@ -40,8 +48,12 @@ public final class RunCounters implements MetricReporter {
      * may be cut short in metrics, and its committer has a name like it).
      */
     private static final java.util.Set<String> ALERT_SINK_WRITERS = java.util.Set.of(
-            OperatorIdentifier.forUid(LocalOutputs.ALERT_SINK_UID).getOperatorId().toHexString(),
-            OperatorIdentifier.forUid(KafkaOutputs.ALERT_SINK_UID).getOperatorId().toHexString());
+            OperatorIdentifier.forUid(LocalOutputs.ALERT_SINK_UID)
+                    .getOperatorId()
+                    .toHexString(),
+            OperatorIdentifier.forUid(KafkaOutputs.ALERT_SINK_UID)
+                    .getOperatorId()
+                    .toHexString());
 
     /** The per-reason dead-letter counters are under a group of this key, whose value is the reason's code. */
     static final String REASON_GROUP = "deadLetterReason";
@@ -63,7 +75,8 @@ public final class RunCounters implements MetricReporter {
         Map<String, Long> totals = new TreeMap<>();
         JOB_COUNTERS.forEach(name -> totals.put(name, 0L));
         totals.put(ALERT_DOCUMENTS, 0L);
-        COUNTERS.forEach((id, counter) -> totals.merge(id.substring(0, id.indexOf('@')), counter.getCount(), Long::sum));
+        COUNTERS.forEach(
+                (id, counter) -> totals.merge(id.substring(0, id.indexOf('@')), counter.getCount(), Long::sum));
         return totals;
     }
 

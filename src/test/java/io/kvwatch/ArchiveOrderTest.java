@@ -53,7 +53,8 @@ class ArchiveOrderTest {
 
     @BeforeAll
     static void writeLayouts() throws Exception {
-        stream = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().seed(21).days(30).readsPerDay(200));
+        stream = AuditStreamGenerator.generate(
+                new AuditStreamGenerator.Profile().seed(21).days(30).readsPerDay(200));
         Path sorted = dir.resolve("sorted.ndjson");
         stream.writeTo(sorted);
         LAYOUTS.put("one sorted file", sorted);
@@ -67,9 +68,11 @@ class ArchiveOrderTest {
 
         List<Read> expected = NewTermsOracle.expectedAlerts(stream.reads(), WINDOW);
         runs.forEach((layout, out) -> {
-            assertThat(AlertFields.asReads(out.alerts())).as("%s: the oracle's alerts", layout)
+            assertThat(AlertFields.asReads(out.alerts()))
+                    .as("%s: the oracle's alerts", layout)
                     .containsExactlyInAnyOrderElementsOf(expected);
-            assertThat(out.deadLetters()).as("%s: the same dead letters", layout)
+            assertThat(out.deadLetters())
+                    .as("%s: the same dead letters", layout)
                     .hasSize(stream.garbageLines() + stream.badRecords());
         });
         assertSameDocuments(runs);
@@ -79,7 +82,8 @@ class ArchiveOrderTest {
     void learningPeriodIsCountedFromTheEarliestRecordNotTheFirstToArrive() throws Exception {
         long first = stream.reads().stream().mapToLong(Read::time).min().orElseThrow();
         List<Read> expected = NewTermsOracle.expectedAlerts(stream.reads(), WINDOW).stream()
-                .filter(r -> r.time() >= first + WINDOW.toMillis()).toList();
+                .filter(r -> r.time() >= first + WINDOW.toMillis())
+                .toList();
         assertThat(expected).as("the month still has new terms after learning").isNotEmpty();
 
         // On two subtasks, each sees a different earliest record: the period starts at the earliest of them all.
@@ -106,10 +110,12 @@ class ArchiveOrderTest {
 
         CollectingOutputs out = CollectingOutputs.runJob(file, Map.of("learning", "true", "parallelism", "2"), null);
 
-        assertThat(AlertFields.asReads(out.alerts())).extracting(Read::upn)
+        assertThat(AlertFields.asReads(out.alerts()))
+                .extracting(Read::upn)
                 .as("learning ends 14 days after the earliest record, on every subtask")
-                .containsExactlyInAnyOrderElementsOf(
-                        IntStream.range(0, 20).mapToObj(i -> "new" + i + "@contoso.com").toList());
+                .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 20)
+                        .mapToObj(i -> "new" + i + "@contoso.com")
+                        .toList());
     }
 
     private static String azureRecord(Instant time, String upn) {
@@ -142,7 +148,9 @@ class ArchiveOrderTest {
                 .filter(r -> !r.upn().equalsIgnoreCase("user1@contoso.com"))
                 .filter(r -> !r.objectId().startsWith("https://kv-team2.vault.azure.net/"))
                 .toList();
-        assertThat(kept).as("the exceptions remove a real share").hasSizeLessThan(stream.reads().size() * 3 / 4);
+        assertThat(kept)
+                .as("the exceptions remove a real share")
+                .hasSizeLessThan(stream.reads().size() * 3 / 4);
         runs.forEach((layout, out) -> assertThat(AlertFields.asReads(out.alerts()))
                 .as("%s: the oracle's alerts of the records not excepted", layout)
                 .containsExactlyInAnyOrderElementsOf(NewTermsOracle.expectedAlerts(kept, WINDOW)));
@@ -161,7 +169,8 @@ class ArchiveOrderTest {
     private static void assertSameDocuments(Map<String, CollectingOutputs> runs) {
         List<String> reference = comparable(runs.get("one sorted file").alerts());
         runs.forEach((layout, out) -> assertThat(comparable(out.alerts()))
-                .as("%s: the same alert documents as the sorted file (%d alerts there, %d here)",
+                .as(
+                        "%s: the same alert documents as the sorted file (%d alerts there, %d here)",
                         layout, reference.size(), out.alerts().size())
                 .containsExactlyInAnyOrderElementsOf(reference));
     }

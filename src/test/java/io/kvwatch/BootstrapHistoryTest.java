@@ -93,8 +93,11 @@ class BootstrapHistoryTest {
     /** One generated stream, written whole and split in two at the start of week 3; one bootstrap on the first part. */
     @BeforeAll
     static void bootstrapOnWeeksOneAndTwo() throws Exception {
-        stream = AuditStreamGenerator.generate(
-                new AuditStreamGenerator.Profile().seed(23).start(START).days(21).readsPerDay(250));
+        stream = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
+                .seed(23)
+                .start(START)
+                .days(21)
+                .readsPerDay(250));
         allWeeks = dir.resolve("weeks-1-3.ndjson");
         stream.writeTo(allWeeks);
         history = dir.resolve("weeks-1-2.ndjson");
@@ -104,25 +107,38 @@ class BootstrapHistoryTest {
         savepoint = dir.resolve("savepoint");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         CollectingOutputs outputs = new CollectingOutputs();
-        new BootstrapHistory(JobConfig.of(Map.of("savepoint", savepoint.toString(), "parallelism", "2")),
-                FileInput.of(history.toString()), outputs).build(env);
+        new BootstrapHistory(
+                        JobConfig.of(Map.of("savepoint", savepoint.toString(), "parallelism", "2")),
+                        FileInput.of(history.toString()),
+                        outputs)
+                .build(env);
         env.execute("bootstrap");
 
-        assertThat(savepoint.resolve("_metadata")).as("the bootstrap wrote a savepoint").exists();
-        assertThat(outputs.deadLetters()).as("the history's garbage is dead-lettered, not fatal").isNotEmpty();
+        assertThat(savepoint.resolve("_metadata"))
+                .as("the bootstrap wrote a savepoint")
+                .exists();
+        assertThat(outputs.deadLetters())
+                .as("the history's garbage is dead-lettered, not fatal")
+                .isNotEmpty();
     }
 
     @Test
     void weekThreeFromTheSavepointAlertsExactlyAsOneRunOverAllThreeWeeks() throws Exception {
-        List<Alerted> whole = alerted(CollectingOutputs.runJob(allWeeks, Map.of("parallelism", "2"), watermarksAtTheEndOnly())).stream()
-                .filter(a -> a.time() >= WEEK_3).toList();
-        List<Alerted> restored = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()),
-                watermarksAtTheEndOnly()));
+        List<Alerted> whole =
+                alerted(CollectingOutputs.runJob(allWeeks, Map.of("parallelism", "2"), watermarksAtTheEndOnly()))
+                        .stream()
+                        .filter(a -> a.time() >= WEEK_3)
+                        .toList();
+        List<Alerted> restored = alerted(CollectingOutputs.runJob(
+                week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()), watermarksAtTheEndOnly()));
 
-        assertThat(restored).as("the job from the bootstrap alerts in week 3 exactly as the uninterrupted run, naming"
-                        + " the same previous sightings").containsExactlyInAnyOrderElementsOf(whole);
+        assertThat(restored)
+                .as("the job from the bootstrap alerts in week 3 exactly as the uninterrupted run, naming"
+                        + " the same previous sightings")
+                .containsExactlyInAnyOrderElementsOf(whole);
         assertThat(restored).as("and as the rule says").containsExactlyInAnyOrderElementsOf(oracleAlertsInWeek3());
-        assertThat(restored).as("re-alerts name sightings that only the history knows of")
+        assertThat(restored)
+                .as("re-alerts name sightings that only the history knows of")
                 .anySatisfy(a -> assertThat(a.previousSeen()).isNotNull().isLessThan(WEEK_3));
         assertThat(restored).as("the test has something to compare").hasSizeGreaterThan(20);
     }
@@ -139,28 +155,36 @@ class BootstrapHistoryTest {
         flink.set(RocksDBConfigurableOptions.LOG_DIR, logs.toString());
         flink.set(RocksDBConfigurableOptions.LOG_LEVEL, InfoLogLevel.INFO_LEVEL);
 
-        List<Alerted> restored = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()), flink));
+        List<Alerted> restored = alerted(
+                CollectingOutputs.runJob(week3, Map.of("parallelism", "2", "savepoint", savepoint.toString()), flink));
 
         if (backend.equals("rocksdb")) {
             assertThat(logs).as("the detector ran on RocksDB").isNotEmptyDirectory();
         }
         List<Alerted> expected = oracleAlertsInWeek3();
-        assertThat(restored).extracting(Alerted::read).as("the savepoint, written on the heap, restores: the same alerts")
-                .containsExactlyInAnyOrderElementsOf(expected.stream().map(Alerted::read).toList());
+        assertThat(restored)
+                .extracting(Alerted::read)
+                .as("the savepoint, written on the heap, restores: the same alerts")
+                .containsExactlyInAnyOrderElementsOf(
+                        expected.stream().map(Alerted::read).toList());
         // Which re-alerts still name their previous sighting depends on whether the term's cleanup timer fired
         // before the re-alert arrived, i.e. on watermark timing (as in any run); a name given must be right.
         Map<Read, Long> previous = new HashMap<>();
         expected.forEach(a -> previous.put(a.read(), a.previousSeen()));
-        assertThat(restored).filteredOn(a -> a.previousSeen() != null)
+        assertThat(restored)
+                .filteredOn(a -> a.previousSeen() != null)
                 .allSatisfy(a -> assertThat(a.previousSeen()).isEqualTo(previous.get(a.read())));
     }
 
     @Test
     void withoutTheBootstrapWeekThreeAloneAlertsOnEveryTermAgain() throws Exception {
-        List<Read> fresh = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2"), null)).stream().map(Alerted::read).toList();
+        List<Read> fresh = alerted(CollectingOutputs.runJob(week3, Map.of("parallelism", "2"), null)).stream()
+                .map(Alerted::read)
+                .toList();
         List<Read> expected = oracleAlertsInWeek3().stream().map(Alerted::read).toList();
 
-        assertThat(fresh.size()).as("an empty detector alerts on far more than one that knows the history")
+        assertThat(fresh.size())
+                .as("an empty detector alerts on far more than one that knows the history")
                 .isGreaterThan(2 * expected.size());
         assertThat(fresh).as("the same records, and more").containsAll(expected);
     }
@@ -171,16 +195,20 @@ class BootstrapHistoryTest {
         List<TermState> terms = new ArrayList<>();
         SavepointReader.read(env, savepoint.toString(), new HashMapStateBackend())
                 .readKeyedState(OperatorIdentifier.forUid(FirstSeenDetector.UID), new ReadTermState())
-                .executeAndCollect().forEachRemaining(terms::add);
+                .executeAndCollect()
+                .forEachRemaining(terms::add);
 
         Map<String, List<Long>> sightings = historySightingsByKey();
-        assertThat(terms).extracting(TermState::key).as("one entry per term of the history, no other")
+        assertThat(terms)
+                .extracting(TermState::key)
+                .as("one entry per term of the history, no other")
                 .containsExactlyInAnyOrderElementsOf(sightings.keySet());
         for (TermState term : terms) {
             List<Long> times = sightings.get(term.key);
             assertThat(term.episodes).as("episodes of %s", term.key).containsExactly(episodesOf(times));
             assertThat(term.timers).as("one cleanup timer for %s", term.key).hasSize(1);
-            assertThat(times).as("the timer of %s is a window after one of its sightings", term.key)
+            assertThat(times)
+                    .as("the timer of %s is a window after one of its sightings", term.key)
                     .contains(term.timers[0] - WINDOW.toMillis());
         }
     }
@@ -189,22 +217,32 @@ class BootstrapHistoryTest {
     void restoredDetectorNamesTheHistoryInReAlertsAndCleansEveryBootstrappedTermUp() throws Exception {
         int terms = historySightingsByKey().size();
         Alerted reAlert = oracleAlertsInWeek3().stream()
-                .filter(a -> a.previousSeen() != null && a.previousSeen() < WEEK_3).findFirst().orElseThrow();
+                .filter(a -> a.previousSeen() != null && a.previousSeen() < WEEK_3)
+                .findFirst()
+                .orElseThrow();
         long t = reAlert.time();
 
         try (KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> detector = restoredDetector()) {
-            assertThat(detector.numKeyedStateEntries()).as("every term of the history is restored").isEqualTo(terms);
-            assertThat(detector.numEventTimeTimers()).as("each with its cleanup timer").isEqualTo(terms);
+            assertThat(detector.numKeyedStateEntries())
+                    .as("every term of the history is restored")
+                    .isEqualTo(terms);
+            assertThat(detector.numEventTimeTimers())
+                    .as("each with its cleanup timer")
+                    .isEqualTo(terms);
 
-            detector.processElement(Records.read(reAlert.read().upn(), reAlert.read().objectId(), t), t);
+            detector.processElement(
+                    Records.read(reAlert.read().upn(), reAlert.read().objectId(), t), t);
             detector.processWatermark(t);
-            assertThat(detector.extractOutputValues()).singleElement()
-                    .satisfies(d -> assertThat(d.previousSeen).as("the re-alert names the sighting from the history")
+            assertThat(detector.extractOutputValues())
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.previousSeen)
+                            .as("the re-alert names the sighting from the history")
                             .isEqualTo(reAlert.previousSeen()));
 
             detector.processWatermark(WEEK_3 + WINDOW.toMillis());
             assertThat(detector.numKeyedStateEntries())
-                    .as("a window after the history ends, only the term seen since is left").isEqualTo(1);
+                    .as("a window after the history ends, only the term seen since is left")
+                    .isEqualTo(1);
             assertThat(detector.numEventTimeTimers()).isEqualTo(1);
             detector.processWatermark(Long.MAX_VALUE);
             assertThat(detector.numKeyedStateEntries()).isZero();
@@ -217,28 +255,44 @@ class BootstrapHistoryTest {
         // the history in nested folders of files, as a storage account archives it
         Path historyDir = dir.resolve("archive");
         List<String> lines = Files.readAllLines(history, StandardCharsets.UTF_8);
-        Files.write(Files.createDirectories(historyDir.resolve("y=2026/m=09/d=01")).resolve("PT1H.json"),
-                lines.subList(0, lines.size() / 2), StandardCharsets.UTF_8);
-        Files.write(Files.createDirectories(historyDir.resolve("y=2026/m=09/d=08")).resolve("PT1H.json"),
-                lines.subList(lines.size() / 2, lines.size()), StandardCharsets.UTF_8);
+        Files.write(
+                Files.createDirectories(historyDir.resolve("y=2026/m=09/d=01")).resolve("PT1H.json"),
+                lines.subList(0, lines.size() / 2),
+                StandardCharsets.UTF_8);
+        Files.write(
+                Files.createDirectories(historyDir.resolve("y=2026/m=09/d=08")).resolve("PT1H.json"),
+                lines.subList(lines.size() / 2, lines.size()),
+                StandardCharsets.UTF_8);
         Path mainSavepoint = dir.resolve("main-savepoint");
         Path deadLetters = dir.resolve("bootstrap-dead-letters.ndjson");
         Path alerts = dir.resolve("week-3-alerts.ndjson");
 
-        BootstrapHistory.main(new String[] {"--input", historyDir.toString(), "--savepoint", mainSavepoint.toString(),
-            "--dead-letters", deadLetters.toString()});
-        KeyVaultNewTermsJob.main(new String[] {"--input", week3.toString(), "--savepoint", mainSavepoint.toString(),
-            "--output", alerts.toString()});
+        BootstrapHistory.main(new String[] {
+            "--input",
+            historyDir.toString(),
+            "--savepoint",
+            mainSavepoint.toString(),
+            "--dead-letters",
+            deadLetters.toString()
+        });
+        KeyVaultNewTermsJob.main(new String[] {
+            "--input", week3.toString(), "--savepoint", mainSavepoint.toString(), "--output", alerts.toString()
+        });
 
-        assertThat(Files.readAllLines(deadLetters)).as("the bootstrap's dead letters went to the file").isNotEmpty();
+        assertThat(Files.readAllLines(deadLetters))
+                .as("the bootstrap's dead letters went to the file")
+                .isNotEmpty();
         assertThat(AlertFields.asReads(Files.readAllLines(alerts, StandardCharsets.UTF_8)))
-                .containsExactlyInAnyOrderElementsOf(oracleAlertsInWeek3().stream().map(Alerted::read).toList());
+                .containsExactlyInAnyOrderElementsOf(
+                        oracleAlertsInWeek3().stream().map(Alerted::read).toList());
     }
 
     @Test
     void jobWithAnotherMaxParallelismRefusesTheSavepoint() {
-        assertThatThrownBy(() -> CollectingOutputs.runJob(week3,
-                        Map.of("parallelism", "2", "max-parallelism", "128", "savepoint", savepoint.toString()), null))
+        assertThatThrownBy(() -> CollectingOutputs.runJob(
+                        week3,
+                        Map.of("parallelism", "2", "max-parallelism", "128", "savepoint", savepoint.toString()),
+                        null))
                 .as("key groups are fixed by the savepoint")
                 .hasStackTraceContaining("Max parallelism mismatch");
     }
@@ -259,21 +313,32 @@ class BootstrapHistoryTest {
     }
 
     private static List<Alerted> alerted(CollectingOutputs outputs) {
-        return outputs.alerts().stream().map(json -> {
-            JsonNode previous = AlertFields.parse(json).get("kvwatch.previous_seen");
-            return new Alerted(AlertFields.asRead(json),
-                    previous.isNull() ? null : Instant.parse(previous.asText()).toEpochMilli());
-        }).toList();
+        return outputs.alerts().stream()
+                .map(json -> {
+                    JsonNode previous = AlertFields.parse(json).get("kvwatch.previous_seen");
+                    return new Alerted(
+                            AlertFields.asRead(json),
+                            previous.isNull()
+                                    ? null
+                                    : Instant.parse(previous.asText()).toEpochMilli());
+                })
+                .toList();
     }
 
     /** The oracle's alerts among the week-3 records, with the previous sighting of their term in the whole stream. */
     private static List<Alerted> oracleAlertsInWeek3() {
         Map<List<String>, List<Long>> byTerm = new HashMap<>();
-        stream.reads().forEach(r -> byTerm.computeIfAbsent(List.of(r.upn(), r.objectId()), k -> new ArrayList<>()).add(r.time()));
+        stream.reads()
+                .forEach(r -> byTerm.computeIfAbsent(List.of(r.upn(), r.objectId()), k -> new ArrayList<>())
+                        .add(r.time()));
         return NewTermsOracle.expectedAlerts(stream.reads(), WINDOW).stream()
                 .filter(r -> r.time() >= WEEK_3)
-                .map(r -> new Alerted(r, byTerm.get(List.of(r.upn(), r.objectId())).stream()
-                        .filter(t -> t < r.time()).max(Comparator.naturalOrder()).orElse(null)))
+                .map(r -> new Alerted(
+                        r,
+                        byTerm.get(List.of(r.upn(), r.objectId())).stream()
+                                .filter(t -> t < r.time())
+                                .max(Comparator.naturalOrder())
+                                .orElse(null)))
                 .toList();
     }
 
@@ -292,7 +357,9 @@ class BootstrapHistoryTest {
         Map<String, List<Long>> sightings = new HashMap<>();
         for (Read r : stream.reads()) {
             if (r.time() < WEEK_3) {
-                sightings.computeIfAbsent(TermKey.of(r.upn(), r.objectId()).toString(), k -> new ArrayList<>()).add(r.time());
+                sightings
+                        .computeIfAbsent(TermKey.of(r.upn(), r.objectId()).toString(), k -> new ArrayList<>())
+                        .add(r.time());
             }
         }
         return sightings;
@@ -303,14 +370,20 @@ class BootstrapHistoryTest {
             throws Exception {
         OperatorID id = OperatorIdentifier.forUid(FirstSeenDetector.UID).getOperatorId();
         OperatorState written = SavepointLoader.loadSavepointMetadata(savepoint.toString()).getOperatorStates().stream()
-                .filter(s -> s.getOperatorID().equals(id)).findFirst().orElseThrow();
+                .filter(s -> s.getOperatorID().equals(id))
+                .findFirst()
+                .orElseThrow();
         int maxParallelism = written.getMaxParallelism();
         OperatorSubtaskState all = AbstractStreamOperatorTestHarness.repackageState(
                 written.getSubtaskStates().values().toArray(new OperatorSubtaskState[0]));
         KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(new FirstSeenDetector(WINDOW)),
-                        r -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class), maxParallelism, 1, 0);
+                        r -> new TermKey(r.termHi, r.termLo),
+                        TypeInformation.of(TermKey.class),
+                        maxParallelism,
+                        1,
+                        0);
         harness.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(
                 all, maxParallelism, written.getParallelism(), 1, 0));
         harness.open();
@@ -337,7 +410,8 @@ class BootstrapHistoryTest {
      * exactly the reads before and from {@code boundary}. Messages that are not envelopes of datable records (garbage,
      * records without a time) go with the part of the first datable record beside them, else to the first part.
      */
-    private static void splitAtRecordLevel(List<String> lines, long boundary, Path before, Path after) throws IOException {
+    private static void splitAtRecordLevel(List<String> lines, long boundary, Path before, Path after)
+            throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         List<String> first = new ArrayList<>();
         List<String> second = new ArrayList<>();
@@ -381,8 +455,8 @@ class BootstrapHistoryTest {
 
     /** The rule time the job gives a record, or null when it gives it none (not a Key Vault record, no time). */
     private static Long ruleTime(JsonNode record) {
-        List<AuditRecord> records = ParseResult.of(PARSER,
-                new RawMessage(record.toString(), RawMessage.NO_TIMESTAMP, "split")).records;
+        List<AuditRecord> records =
+                ParseResult.of(PARSER, new RawMessage(record.toString(), RawMessage.NO_TIMESTAMP, "split")).records;
         return records.isEmpty() ? null : records.get(records.size() - 1).ruleTime;
     }
 
@@ -406,7 +480,8 @@ class BootstrapHistoryTest {
 
         @Override
         public void open(OpenContext openContext) {
-            episodes = getRuntimeContext().getState(FirstSeenDetector.episodesDescriptor(FirstSeenDetector.defaultStateTtl(WINDOW)));
+            episodes = getRuntimeContext()
+                    .getState(FirstSeenDetector.episodesDescriptor(FirstSeenDetector.defaultStateTtl(WINDOW)));
         }
 
         @Override
@@ -414,7 +489,10 @@ class BootstrapHistoryTest {
             TermState state = new TermState();
             state.key = key.toString();
             state.episodes = episodes.value();
-            state.timers = ctx.registeredEventTimeTimers().stream().mapToLong(Long::longValue).sorted().toArray();
+            state.timers = ctx.registeredEventTimeTimers().stream()
+                    .mapToLong(Long::longValue)
+                    .sorted()
+                    .toArray();
             out.collect(state);
         }
     }

@@ -39,7 +39,8 @@ class ColdStartAndTuningTest {
 
     @BeforeAll
     static void generate() throws Exception {
-        stream = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().seed(21).days(30).readsPerDay(200));
+        stream = AuditStreamGenerator.generate(
+                new AuditStreamGenerator.Profile().seed(21).days(30).readsPerDay(200));
         input = dir.resolve("month.ndjson");
         stream.writeTo(input);
     }
@@ -50,7 +51,8 @@ class ColdStartAndTuningTest {
 
         long first = stream.reads().stream().mapToLong(Read::time).min().orElseThrow();
         List<Read> expected = NewTermsOracle.expectedAlerts(stream.reads(), WINDOW).stream()
-                .filter(r -> r.time() >= first + WINDOW.toMillis()).toList();
+                .filter(r -> r.time() >= first + WINDOW.toMillis())
+                .toList();
         assertThat(expected).as("the month still has new terms after learning").isNotEmpty();
         assertThat(AlertFields.asReads(out.alerts())).containsExactlyInAnyOrderElementsOf(expected);
     }
@@ -70,14 +72,17 @@ class ColdStartAndTuningTest {
                 .filter(r -> !r.upn().equalsIgnoreCase("user1@contoso.com"))
                 .filter(r -> !r.objectId().startsWith("https://kv-team2.vault.azure.net/"))
                 .toList();
-        assertThat(kept).as("the exceptions remove a real share of the traffic").hasSizeLessThan(stream.reads().size() * 3 / 4);
+        assertThat(kept)
+                .as("the exceptions remove a real share of the traffic")
+                .hasSizeLessThan(stream.reads().size() * 3 / 4);
         assertThat(AlertFields.asReads(out.alerts()))
                 .containsExactlyInAnyOrderElementsOf(NewTermsOracle.expectedAlerts(kept, WINDOW));
     }
 
     @Test
     void suppressionKeepsOneAlertPerUpnPerDayAndCountsTheRest() throws Exception {
-        CollectingOutputs out = run(Map.of("suppression-fields", "upn", "suppression-duration", "1d", "parallelism", "1"));
+        CollectingOutputs out =
+                run(Map.of("suppression-fields", "upn", "suppression-duration", "1d", "parallelism", "1"));
 
         assertSuppressedPerUpnPerDay(out.alerts(), NewTermsOracle.expectedAlerts(stream.reads(), WINDOW));
     }
@@ -116,7 +121,9 @@ class ColdStartAndTuningTest {
         Map<String, Long> expectedSummaries = new HashMap<>(expectedCounts);
         expectedSummaries.values().removeIf(c -> c == 0);
         assertThat(expectedSummaries).as("some windows suppress").isNotEmpty();
-        assertThat(summaries).as("a summary with the count for each window that suppressed").isEqualTo(expectedSummaries);
+        assertThat(summaries)
+                .as("a summary with the count for each window that suppressed")
+                .isEqualTo(expectedSummaries);
     }
 
     private static String window(Read first) {

@@ -10,10 +10,10 @@ import io.kvwatch.testing.KafkaBrokerExtension;
 import io.kvwatch.testing.KafkaTopics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,20 +33,37 @@ class FailFastKafkaIT {
 
     @Test
     void inputTopicMissing() throws Exception {
-        JobProcess.Result r = job("--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka.topic", "kv-audit-nobody-made", "--kafka.check-timeout", "10s");
+        JobProcess.Result r = job(
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-nobody-made",
+                "--kafka.check-timeout",
+                "10s");
         assertSetupError(r, "No topic 'kv-audit-nobody-made' (kafka.topic)", KAFKA.bootstrapServers());
     }
 
     @Test
     void outputTopicsMissing() throws Exception {
         KAFKA.broker().createTopic("kv-audit-present", 1);
-        JobProcess.Result r = job("--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka.topic", "kv-audit-present", "--alerts.topic", "kv-alerts-absent",
-                "--dead-letters.topic", "kv-dead-letters-absent", "--kafka.check-timeout", "10s");
-        assertSetupError(r, "No topic 'kv-alerts-absent' (alerts.topic), 'kv-dead-letters-absent' (dead-letters.topic)",
+        JobProcess.Result r = job(
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-present",
+                "--alerts.topic",
+                "kv-alerts-absent",
+                "--dead-letters.topic",
+                "kv-dead-letters-absent",
+                "--kafka.check-timeout",
+                "10s");
+        assertSetupError(
+                r,
+                "No topic 'kv-alerts-absent' (alerts.topic), 'kv-dead-letters-absent' (dead-letters.topic)",
                 "create them");
-        assertThat(r.stderrLines().get(0)).as("the topic that is there is not named").doesNotContain("kv-audit-present");
+        assertThat(r.stderrLines().get(0))
+                .as("the topic that is there is not named")
+                .doesNotContain("kv-audit-present");
     }
 
     /**
@@ -57,15 +74,24 @@ class FailFastKafkaIT {
     void credentialsTheClusterCannotTake() throws Exception {
         KAFKA.broker().createTopic("kv-audit-eh", 1);
         String key = FakeSecrets.sharedAccessKey();
-        JobProcess.Result r = JobProcess.run(dir, Duration.ofSeconds(90),
+        JobProcess.Result r = JobProcess.run(
+                dir,
+                Duration.ofSeconds(90),
                 Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, FakeSecrets.connectionString("kvwatch-it", key)),
-                KeyVaultNewTermsJob.class.getName(), "--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka.topic", "kv-audit-eh", "--kafka.check-timeout", "5s");
+                KeyVaultNewTermsJob.class.getName(),
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-eh",
+                "--kafka.check-timeout",
+                "5s");
         assertSetupError(r, "the Event Hubs namespace at " + KAFKA.bootstrapServers());
-        assertThat(r.stderrLines().get(0)).as("the cause").containsAnyOf("refused the job's credentials",
-                "security settings (TLS, SASL)");
+        assertThat(r.stderrLines().get(0))
+                .as("the cause")
+                .containsAnyOf("refused the job's credentials", "security settings (TLS, SASL)");
         assertThat(r.stderr() + r.stdout() + java.nio.file.Files.readString(r.log()))
-                .as("the secret is nowhere, log file included").doesNotContain(key);
+                .as("the secret is nowhere, log file included")
+                .doesNotContain(key);
     }
 
     /** A bounded run on Kafka ends, like one on files, with the summary: what it read, and where the alerts went. */
@@ -80,12 +106,21 @@ class FailFastKafkaIT {
         }
         new KafkaTopics(KAFKA.bootstrapServers()).produce("kv-audit-bounded", messages);
 
-        JobProcess.Result r = job("--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka.topic", "kv-audit-bounded", "--kafka.bounded", "--kafka.starting-offsets", "earliest",
-                "--parallelism", "1");
+        JobProcess.Result r = job(
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-bounded",
+                "--kafka.bounded",
+                "--kafka.starting-offsets",
+                "earliest",
+                "--parallelism",
+                "1");
         assertThat(r.exitCode()).as("a bounded run ends: %s", r).isZero();
-        assertThat(r.stderr()).as("the summary")
-                .contains("kvwatch: finished in ", "read Kafka topic(s) kv-audit-bounded at " + KAFKA.bootstrapServers())
+        assertThat(r.stderr())
+                .as("the summary")
+                .contains(
+                        "kvwatch: finished in ", "read Kafka topic(s) kv-audit-bounded at " + KAFKA.bootstrapServers())
                 .containsPattern("messages +" + sample.size() + "\\R")
                 .containsPattern("dead letters +9 .*; to stderr")
                 .containsPattern("alerts +" + r.stdout().lines().count() + " +to stdout");
@@ -96,11 +131,20 @@ class FailFastKafkaIT {
     @Test
     void endlessKafkaRunSaysWhatItDoesAsItStarts() throws Exception {
         KAFKA.broker().createTopic("kv-audit-endless", 1);
-        String line = JobProcess.firstLineOfEndlessRun(dir, Duration.ofSeconds(60), "kvwatch: ",
-                KeyVaultNewTermsJob.class.getName(), "--kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka.topic", "kv-audit-endless", "--output", "alerts.ndjson");
-        assertThat(line).isEqualTo("kvwatch: running on Kafka topic(s) kv-audit-endless at " + KAFKA.bootstrapServers()
-                + " until stopped (Ctrl-C); alerts to alerts.ndjson, dead letters to stderr");
+        String line = JobProcess.firstLineOfEndlessRun(
+                dir,
+                Duration.ofSeconds(60),
+                "kvwatch: ",
+                KeyVaultNewTermsJob.class.getName(),
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-endless",
+                "--output",
+                "alerts.ndjson");
+        assertThat(line)
+                .isEqualTo("kvwatch: running on Kafka topic(s) kv-audit-endless at " + KAFKA.bootstrapServers()
+                        + " until stopped (Ctrl-C); alerts to alerts.ndjson, dead letters to stderr");
     }
 
     private JobProcess.Result job(String... args) throws Exception {

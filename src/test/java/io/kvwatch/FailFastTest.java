@@ -23,6 +23,7 @@ class FailFastTest {
 
     /** Well under a minute: a JVM start and the check itself, on a busy machine. */
     static final Duration BOUND = Duration.ofSeconds(40);
+
     static final Duration KILL_AFTER = Duration.ofSeconds(90);
 
     @TempDir
@@ -49,7 +50,8 @@ class FailFastTest {
     @Test
     void outputUnderAFile() throws Exception {
         Files.writeString(dir.resolve("afile"), "x");
-        assertSetupError(job("--output", "afile/alerts.ndjson"), "--output afile/alerts.ndjson", "is a file, not a directory");
+        assertSetupError(
+                job("--output", "afile/alerts.ndjson"), "--output afile/alerts.ndjson", "is a file, not a directory");
     }
 
     @Test
@@ -59,7 +61,8 @@ class FailFastTest {
 
     @Test
     void bothOutputsOnOnePath() throws Exception {
-        assertSetupError(job("--output", "out.ndjson", "--dead-letters", "./out.ndjson"),
+        assertSetupError(
+                job("--output", "out.ndjson", "--dead-letters", "./out.ndjson"),
                 "--output and --dead-letters are the same path");
     }
 
@@ -89,14 +92,24 @@ class FailFastTest {
 
     @Test
     void kafkaOutputsWithoutAnInputTopic() throws Exception {
-        assertSetupError(job("--alerts.topic", "kv-alerts", "--dead-letters.topic", "kv-dl",
-                "--kafka.bootstrap-servers", "127.0.0.1:1"), "without kafka.topic", "bundled sample");
+        assertSetupError(
+                job(
+                        "--alerts.topic",
+                        "kv-alerts",
+                        "--dead-letters.topic",
+                        "kv-dl",
+                        "--kafka.bootstrap-servers",
+                        "127.0.0.1:1"),
+                "without kafka.topic",
+                "bundled sample");
     }
 
     @Test
     void eventHubsCredentialsWithoutATopic() throws Exception {
         String key = FakeSecrets.sharedAccessKey();
-        JobProcess.Result r = JobProcess.run(dir, KILL_AFTER,
+        JobProcess.Result r = JobProcess.run(
+                dir,
+                KILL_AFTER,
                 Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, FakeSecrets.connectionString("kv-logs", key)),
                 KeyVaultNewTermsJob.class.getName());
         assertSetupError(r, "the Event Hubs connection string", "kafka.topic");
@@ -105,14 +118,31 @@ class FailFastTest {
 
     @Test
     void unreachableKafka() throws Exception {
-        assertSetupError(job("--kafka.topic", "kv-audit", "--kafka.bootstrap-servers", "127.0.0.1:1",
-                "--kafka.check-timeout", "3s"), "Cannot reach the Kafka cluster", "127.0.0.1:1", "connection refused");
+        assertSetupError(
+                job(
+                        "--kafka.topic",
+                        "kv-audit",
+                        "--kafka.bootstrap-servers",
+                        "127.0.0.1:1",
+                        "--kafka.check-timeout",
+                        "3s"),
+                "Cannot reach the Kafka cluster",
+                "127.0.0.1:1",
+                "connection refused");
     }
 
     @Test
     void unknownKafkaHost() throws Exception {
-        assertSetupError(job("--kafka.topic", "kv-audit", "--kafka.bootstrap-servers", "kafka-1.invalid:9092",
-                "--kafka.check-timeout", "3s"), "kafka-1.invalid:9092", "unknown host");
+        assertSetupError(
+                job(
+                        "--kafka.topic",
+                        "kv-audit",
+                        "--kafka.bootstrap-servers",
+                        "kafka-1.invalid:9092",
+                        "--kafka.check-timeout",
+                        "3s"),
+                "kafka-1.invalid:9092",
+                "unknown host");
     }
 
     @Test
@@ -147,16 +177,23 @@ class FailFastTest {
         Files.writeString(dir.resolve("history.ndjson"), "{}\n");
         Files.createDirectories(dir.resolve("sp"));
         Files.writeString(dir.resolve("sp/_metadata"), "x");
-        JobProcess.Result r = JobProcess.run(dir, KILL_AFTER, Map.of(), BootstrapHistory.class.getName(),
-                "--input", "history.ndjson", "--savepoint", "sp");
+        JobProcess.Result r = JobProcess.run(
+                dir,
+                KILL_AFTER,
+                Map.of(),
+                BootstrapHistory.class.getName(),
+                "--input",
+                "history.ndjson",
+                "--savepoint",
+                "sp");
         assertSetupError(r, "--savepoint sp already exists and holds a savepoint");
     }
 
     @Test
     void bootstrapWithoutASavepointPath() throws Exception {
         Files.writeString(dir.resolve("history.ndjson"), "{}\n");
-        JobProcess.Result r = JobProcess.run(dir, KILL_AFTER, Map.of(), BootstrapHistory.class.getName(),
-                "--input", "history.ndjson");
+        JobProcess.Result r = JobProcess.run(
+                dir, KILL_AFTER, Map.of(), BootstrapHistory.class.getName(), "--input", "history.ndjson");
         assertSetupError(r, "BootstrapHistory needs --savepoint");
     }
 
@@ -172,20 +209,36 @@ class FailFastTest {
      */
     @Test
     void aJobThatFailsWhileRunningEndsWithOneLine() throws Exception {
-        Path sample = Path.of("src/main/resources/samples/keyvault-audit-sample.ndjson").toAbsolutePath();
-        JobProcess.Result bootstrap = JobProcess.run(dir, KILL_AFTER, Map.of(), BootstrapHistory.class.getName(),
-                "--input", sample.toString(), "--savepoint", "sp", "--max-parallelism", "128", "--parallelism", "1");
+        Path sample = Path.of("src/main/resources/samples/keyvault-audit-sample.ndjson")
+                .toAbsolutePath();
+        JobProcess.Result bootstrap = JobProcess.run(
+                dir,
+                KILL_AFTER,
+                Map.of(),
+                BootstrapHistory.class.getName(),
+                "--input",
+                sample.toString(),
+                "--savepoint",
+                "sp",
+                "--max-parallelism",
+                "128",
+                "--parallelism",
+                "1");
         assertThat(bootstrap.exitCode()).as("the bootstrap: %s", bootstrap).isZero();
         assertThat(bootstrap.stderr()).as("its summary").contains("savepoint written to sp");
 
         JobProcess.Result r = job("--savepoint", "sp", "--parallelism", "1");
         assertThat(r.exitCode()).as("exit status of a failed job: %s", r).isEqualTo(1);
         assertThat(r.stderrLines()).as("one line on stderr: %s", r).hasSize(1);
-        assertThat(r.stderrLines().get(0)).as("the line")
-                .startsWith("kvwatch: the job failed: ").contains("Max parallelism mismatch", "kvwatch-local.log");
+        assertThat(r.stderrLines().get(0))
+                .as("the line")
+                .startsWith("kvwatch: the job failed: ")
+                .contains("Max parallelism mismatch", "kvwatch-local.log");
         assertThat(r.stderr()).as("no stack trace").doesNotContain("\tat ", "Caused by");
         assertThat(r.took()).as("time to fail: %s", r).isLessThan(BOUND);
-        assertThat(Files.readString(r.log())).as("the trace is in the log file").contains("\tat ")
+        assertThat(Files.readString(r.log()))
+                .as("the trace is in the log file")
+                .contains("\tat ")
                 .as("a local run restarts a failing job a bounded number of times")
                 .contains("FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=" + LocalRun.LOCAL_RESTARTS);
     }
@@ -194,7 +247,8 @@ class FailFastTest {
     void helpListsEveryOptionAndExitsZero() throws Exception {
         JobProcess.Result r = job("--help");
         assertThat(r.exitCode()).as("exit status of --help: %s", r).isZero();
-        assertThat(r.stdout()).as("--help on stdout")
+        assertThat(r.stdout())
+                .as("--help on stdout")
                 .contains("--out-of-orderness DURATION   (default: 30 s)", "--kafka.check-timeout", "--learning");
         assertThat(r.stderr()).as("nothing on stderr").isBlank();
     }

@@ -41,7 +41,8 @@ class KafkaJobSecretsTest {
 
     private final String key = FakeSecrets.sharedAccessKey();
     private final String secret = FakeSecrets.connectionString("kv-logs", key);
-    private final JobConfig config = JobConfig.of(Map.of(
+    private final JobConfig config = JobConfig.of(
+            Map.of(
                     "eventhubs.namespace", "kv-logs",
                     "kafka.topic", "insights-logs-auditevent",
                     "alerts.topic", "kv-alerts",
@@ -52,7 +53,8 @@ class KafkaJobSecretsTest {
     @Test
     void jobConfigurationAndGraphNeverHoldTheSecret() {
         assertThat(KafkaSettings.from(config).orElseThrow().consumerProperties().getProperty("sasl.jaas.config"))
-                .as("the clients do get it").contains(key);
+                .as("the clients do get it")
+                .contains(key);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         new KeyVaultNewTermsJob(config, KeyVaultNewTermsJob.inputFrom(config), KeyVaultNewTermsJob.outputsFrom(config))
@@ -73,8 +75,12 @@ class KafkaJobSecretsTest {
         for (JobVertex vertex : jobGraph.getVertices()) {
             shown.add(vertex.getName() + " " + vertex.getOperatorPrettyName() + " " + vertex.getOperatorDescription());
         }
-        assertThat(shown).as("operator names of a Kafka job").anySatisfy(s -> assertThat(s).contains("Kafka"));
-        assertThat(shown).as("what Flink shows of the job").allSatisfy(s -> assertThat(s).doesNotContain(key));
+        assertThat(shown)
+                .as("operator names of a Kafka job")
+                .anySatisfy(s -> assertThat(s).contains("Kafka"));
+        assertThat(shown)
+                .as("what Flink shows of the job")
+                .allSatisfy(s -> assertThat(s).doesNotContain(key));
     }
 
     @Test
@@ -86,7 +92,8 @@ class KafkaJobSecretsTest {
         CollectingOutputs outputs = new CollectingOutputs();
 
         String log;
-        try (CapturedLogs logs = CapturedLogs.capture(Level.DEBUG, "org.apache.flink", "org.apache.kafka", "io.kvwatch")) {
+        try (CapturedLogs logs =
+                CapturedLogs.capture(Level.DEBUG, "org.apache.flink", "org.apache.kafka", "io.kvwatch")) {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             // The job as configured for Event Hubs, its transport swapped for files: what it makes of the data.
             new KeyVaultNewTermsJob(config, FileInput.of(input.toString()), outputs).build(env);
@@ -97,6 +104,8 @@ class KafkaJobSecretsTest {
         assertThat(log).as("the run was logged at DEBUG").contains("DEBUG");
         assertThat(log).as("the run's log").doesNotContain(key);
         assertThat(outputs.alerts()).isNotEmpty().allSatisfy(a -> assertThat(a).doesNotContain(key));
-        assertThat(outputs.deadLetters()).isNotEmpty().allSatisfy(d -> assertThat(d).doesNotContain(key));
+        assertThat(outputs.deadLetters())
+                .isNotEmpty()
+                .allSatisfy(d -> assertThat(d).doesNotContain(key));
     }
 }

@@ -88,16 +88,23 @@ class KafkaPipelineIT {
     /** The bounded run's results, shared by the tests that look at them (made by the first that needs them). */
     private static BoundedRun boundedRun;
 
-    record BoundedRun(AuditStreamGenerator.Stream stream, List<ConsumerRecord<String, String>> alerts,
-            List<ConsumerRecord<String, String>> deadLetters, String alertTopic, Duration jobTime) {}
+    record BoundedRun(
+            AuditStreamGenerator.Stream stream,
+            List<ConsumerRecord<String, String>> alerts,
+            List<ConsumerRecord<String, String>> deadLetters,
+            String alertTopic,
+            Duration jobTime) {}
 
     // ---- 1. bounded run: exactly the oracle's alerts and the expected dead letters
 
     @Test
     void alertsReadCommittedAreExactlyTheOraclesKeyedByAlertId() throws Exception {
         BoundedRun run = boundedRun();
-        List<AuditStreamGenerator.Read> expected = NewTermsOracle.expectedAlerts(run.stream().reads(), WINDOW);
-        assertThat(expected).as("the stream exercises first sights and re-alerts").hasSizeGreaterThan(100);
+        List<AuditStreamGenerator.Read> expected =
+                NewTermsOracle.expectedAlerts(run.stream().reads(), WINDOW);
+        assertThat(expected)
+                .as("the stream exercises first sights and re-alerts")
+                .hasSizeGreaterThan(100);
 
         List<String> values = run.alerts().stream().map(ConsumerRecord::value).toList();
         assertThat(AlertFields.asReads(values))
@@ -105,11 +112,17 @@ class KafkaPipelineIT {
                 .containsExactlyInAnyOrderElementsOf(expected);
         assertThat(run.alerts())
                 .as("each alert's key is its id (kibana.alert.uuid)")
-                .allSatisfy(r -> assertThat(r.key()).isEqualTo(AlertFields.parse(r.value()).get("kibana.alert.uuid").asText()));
+                .allSatisfy(r -> assertThat(r.key())
+                        .isEqualTo(AlertFields.parse(r.value())
+                                .get("kibana.alert.uuid")
+                                .asText()));
         assertThat(run.alerts().stream().map(ConsumerRecord::key).distinct().count())
-                .as("distinct alert ids").isEqualTo(expected.size());
-        assertThat(values).as("alerts trace back to their Kafka record")
-                .allSatisfy(v -> assertThat(AlertFields.parse(v).get("kvwatch.origin").asText())
+                .as("distinct alert ids")
+                .isEqualTo(expected.size());
+        assertThat(values)
+                .as("alerts trace back to their Kafka record")
+                .allSatisfy(v -> assertThat(
+                                AlertFields.parse(v).get("kvwatch.origin").asText())
                         .matches("kv-audit-bounded-[0-2]@\\d+(#\\d+)?"));
     }
 
@@ -125,15 +138,20 @@ class KafkaPipelineIT {
         expected.put("message_too_large", 1L);
         expected.values().removeIf(n -> n == 0);
 
-        List<JsonNode> docs = run.deadLetters().stream().map(r -> AlertFields.parse(r.value())).toList();
-        assertThat(docs.stream().collect(Collectors.groupingBy(d -> d.get("reason").asText(), Collectors.counting())))
+        List<JsonNode> docs = run.deadLetters().stream()
+                .map(r -> AlertFields.parse(r.value()))
+                .toList();
+        assertThat(docs.stream()
+                        .collect(Collectors.groupingBy(d -> d.get("reason").asText(), Collectors.counting())))
                 .as("dead letters by reason; the tombstone is skipped, nothing else is rejected")
                 .isEqualTo(expected);
         assertThat(docs).allSatisfy(d -> {
             assertThat(d.get("origin").asText()).matches("kv-audit-bounded-[0-2]@\\d+");
             assertThat(d.get("ingest_time").asText()).as("the record timestamp").isNotBlank();
         });
-        assertThat(run.deadLetters()).as("dead letters are unkeyed").allSatisfy(r -> assertThat(r.key()).isNull());
+        assertThat(run.deadLetters())
+                .as("dead letters are unkeyed")
+                .allSatisfy(r -> assertThat(r.key()).isNull());
     }
 
     @Test
@@ -145,22 +163,33 @@ class KafkaPipelineIT {
         Path out = dir.resolve("kcat.out");
         Path err = dir.resolve("kcat.err");
 
-        Process process = new ProcessBuilder("bash", script.toString(), KAFKA.bootstrapServers(), run.alertTopic(),
+        Process process = new ProcessBuilder(
+                        "bash",
+                        script.toString(),
+                        KAFKA.bootstrapServers(),
+                        run.alertTopic(),
                         Integer.toString(run.alerts().size()))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         boolean exited = process.waitFor(60, TimeUnit.SECONDS);
         if (!exited) {
             process.destroyForcibly();
         }
         String stderr = Files.readString(err, UTF_8);
-        assertThat(exited).as("the kcat script exited within 60 s; stderr: %s", stderr).isTrue();
-        assertThat(process.exitValue()).as("the kcat script's exit code; stderr: %s", stderr).isZero();
+        assertThat(exited)
+                .as("the kcat script exited within 60 s; stderr: %s", stderr)
+                .isTrue();
+        assertThat(process.exitValue())
+                .as("the kcat script's exit code; stderr: %s", stderr)
+                .isZero();
 
-        Map<String, String> read = Files.readAllLines(out, UTF_8).stream().filter(l -> !l.isEmpty())
+        Map<String, String> read = Files.readAllLines(out, UTF_8).stream()
+                .filter(l -> !l.isEmpty())
                 .map(l -> l.split("\t", 2))
                 .collect(Collectors.toMap(f -> f[0], f -> f[1]));
-        Map<String, String> expected = run.alerts().stream()
-                .collect(Collectors.toMap(ConsumerRecord::key, ConsumerRecord::value));
+        Map<String, String> expected =
+                run.alerts().stream().collect(Collectors.toMap(ConsumerRecord::key, ConsumerRecord::value));
         assertThat(read).as("alert id -> alert document, as kcat prints them").isEqualTo(expected);
     }
 
@@ -200,11 +229,12 @@ class KafkaPipelineIT {
             "--transactional-id-prefix", "kvwatch-it-bounded",
             "--max-message-size", "64kb",
             "--checkpoint-interval", "500ms",
-            "--parallelism", "2"});
+            "--parallelism", "2"
+        });
         Duration jobTime = Duration.ofNanos(System.nanoTime() - start);
 
-        return new BoundedRun(stream, topics.readAllCommitted(alerts),
-                topics.readAllCommitted(deadLetters), alerts, jobTime);
+        return new BoundedRun(
+                stream, topics.readAllCommitted(alerts), topics.readAllCommitted(deadLetters), alerts, jobTime);
     }
 
     @Test
@@ -234,13 +264,20 @@ class KafkaPipelineIT {
             // one record per fetch: the read takes long enough for watermarks to pass while it goes on
             "--kafka.properties.max.partition.fetch.bytes", "1",
             "--checkpoint-interval", "500ms",
-            "--parallelism", "2"});
+            "--parallelism", "2"
+        });
 
-        List<String> values = topics.readAllCommitted(alerts).stream().map(ConsumerRecord::value).toList();
-        assertThat(AlertFields.asReads(values)).as("the oracle's alerts, whatever the order in the partitions")
+        List<String> values = topics.readAllCommitted(alerts).stream()
+                .map(ConsumerRecord::value)
+                .toList();
+        assertThat(AlertFields.asReads(values))
+                .as("the oracle's alerts, whatever the order in the partitions")
                 .containsExactlyInAnyOrderElementsOf(NewTermsOracle.expectedAlerts(stream.reads(), WINDOW));
-        assertThat(values).as("nothing decided late")
-                .allSatisfy(v -> assertThat(AlertFields.parse(v).get("kvwatch.late").asBoolean()).isFalse());
+        assertThat(values)
+                .as("nothing decided late")
+                .allSatisfy(
+                        v -> assertThat(AlertFields.parse(v).get("kvwatch.late").asBoolean())
+                                .isFalse());
     }
 
     // ---- 2. exactly-once: stop mid-stream, restart from the last checkpoint, every alert once
@@ -263,19 +300,31 @@ class KafkaPipelineIT {
         int firstCut = messages.size() / 2;
         int secondCut = messages.size() * 3 / 4;
         long secondPartStart = messages.get(firstCut).timestamp();
-        long secondPartEnd = messages.get(secondCut).timestamp() - Duration.ofMinutes(1).toMillis();
-        assertThat(expected.stream().filter(r -> r.time() > secondPartStart && r.time() < secondPartEnd).count())
-                .as("alerts the job makes from the second part before it is stopped").isGreaterThan(5);
+        long secondPartEnd =
+                messages.get(secondCut).timestamp() - Duration.ofMinutes(1).toMillis();
+        assertThat(expected.stream()
+                        .filter(r -> r.time() > secondPartStart && r.time() < secondPartEnd)
+                        .count())
+                .as("alerts the job makes from the second part before it is stopped")
+                .isGreaterThan(5);
 
         Map<String, String> settings = Map.of(
-                "kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                "kafka.topic", input,
-                "kafka.group-id", group,
-                "kafka.starting-offsets", "earliest",
-                "alerts.topic", alerts,
-                "dead-letters.topic", deadLetters,
-                "transactional-id-prefix", "kvwatch-it-restart",
-                "parallelism", "2");
+                "kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "kafka.topic",
+                input,
+                "kafka.group-id",
+                group,
+                "kafka.starting-offsets",
+                "earliest",
+                "alerts.topic",
+                alerts,
+                "dead-letters.topic",
+                deadLetters,
+                "transactional-id-prefix",
+                "kvwatch-it-restart",
+                "parallelism",
+                "2");
 
         // Job A: checkpoints only when the test says, so that what is committed is known.
         topics.produce(input, messages.subList(0, firstCut));
@@ -284,13 +333,15 @@ class KafkaPipelineIT {
         int committedByA;
         int writtenByA;
         try {
-            awaitUntil(() -> topics.readAll(alerts, "read_uncommitted").size() > 0,
+            awaitUntil(
+                    () -> topics.readAll(alerts, "read_uncommitted").size() > 0,
                     "job A writes its first alerts (into an open transaction)");
             checkpoint = cluster.triggerCheckpoint(jobA.getJobID()).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             int writtenAtCheckpoint = topics.readAll(alerts, "read_uncommitted").size();
 
             topics.produce(input, messages.subList(firstCut, secondCut));
-            awaitUntil(() -> topics.readAll(alerts, "read_uncommitted").size() > writtenAtCheckpoint,
+            awaitUntil(
+                    () -> topics.readAll(alerts, "read_uncommitted").size() > writtenAtCheckpoint,
                     "job A writes alerts after its checkpoint, which no checkpoint will commit");
         } finally {
             jobA.cancel().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -298,13 +349,16 @@ class KafkaPipelineIT {
         }
         committedByA = topics.readAll(alerts, "read_committed").size();
         writtenByA = topics.readAll(alerts, "read_uncommitted").size();
-        assertThat(committedByA).as("alerts committed by job A's one checkpoint").isPositive();
+        assertThat(committedByA)
+                .as("alerts committed by job A's one checkpoint")
+                .isPositive();
         assertThat(writtenByA).as("alerts job A wrote in all").isGreaterThan(committedByA);
 
         // The rest of the stream arrives while the job is down; then time moves on in every partition, so that the
         // last alerts, which wait for the watermark, are made.
         List<Message> rest = new ArrayList<>(messages.subList(secondCut, messages.size()));
-        long later = messages.get(messages.size() - 1).timestamp() + Duration.ofDays(1).toMillis();
+        long later = messages.get(messages.size() - 1).timestamp()
+                + Duration.ofDays(1).toMillis();
         for (int p = 0; p < PARTITIONS; p++) {
             rest.add(new Message(p, later, otherCategory(later)));
         }
@@ -313,28 +367,38 @@ class KafkaPipelineIT {
         // Job B: restored from job A's checkpoint, checkpointing on its own now.
         JobClient jobB = submit(with(settings, "checkpoint-interval", "300ms"), checkpoints, checkpoint);
         try {
-            awaitUntil(() -> topics.readAll(alerts, "read_committed").size() >= expected.size(),
+            awaitUntil(
+                    () -> topics.readAll(alerts, "read_committed").size() >= expected.size(),
                     "job B commits the alerts up to the expected count " + expected.size());
             Map<Integer, Long> end = topics.endOffsets(input);
-            awaitUntil(() -> topics.committedOffsets(group, input).equals(end),
+            awaitUntil(
+                    () -> topics.committedOffsets(group, input).equals(end),
                     "job B has read and checkpointed the whole input " + end);
             long completed = completedCheckpoints(cluster, jobB.getJobID());
-            awaitUntil(() -> completedCheckpoints(cluster, jobB.getJobID()) >= completed + 2,
+            awaitUntil(
+                    () -> completedCheckpoints(cluster, jobB.getJobID()) >= completed + 2,
                     "two more checkpoints: whatever job B made from the input is committed");
 
-            CheckpointStatsSnapshot stats = cluster.getExecutionGraph(jobB.getJobID()).get().getCheckpointStatsSnapshot();
-            assertThat(stats.getLatestRestoredCheckpoint()).as("job B was restored from a checkpoint").isNotNull();
+            CheckpointStatsSnapshot stats =
+                    cluster.getExecutionGraph(jobB.getJobID()).get().getCheckpointStatsSnapshot();
+            assertThat(stats.getLatestRestoredCheckpoint())
+                    .as("job B was restored from a checkpoint")
+                    .isNotNull();
             assertThat(stats.getLatestRestoredCheckpoint().getExternalPath()).isEqualTo(checkpoint);
         } finally {
             jobB.cancel().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         }
 
         List<ConsumerRecord<String, String>> committed = topics.readAll(alerts, "read_committed");
-        assertThat(AlertFields.asReads(committed.stream().map(ConsumerRecord::value).toList()))
+        assertThat(AlertFields.asReads(
+                        committed.stream().map(ConsumerRecord::value).toList()))
                 .as("alerts read_committed after stop and restart: exactly the oracle's, each once")
                 .containsExactlyInAnyOrderElementsOf(expected);
-        assertThat(committed).allSatisfy(r ->
-                assertThat(r.key()).isEqualTo(AlertFields.parse(r.value()).get("kibana.alert.uuid").asText()));
+        assertThat(committed)
+                .allSatisfy(r -> assertThat(r.key())
+                        .isEqualTo(AlertFields.parse(r.value())
+                                .get("kibana.alert.uuid")
+                                .asText()));
         assertThat(topics.readAll(alerts, "read_uncommitted").size())
                 .as("the log also holds job A's aborted alerts, which job B made again: read_committed hides them")
                 .isEqualTo(expected.size() + (writtenByA - committedByA));
@@ -362,10 +426,12 @@ class KafkaPipelineIT {
             "--dead-letters.topic", "kv-dead-letters-secret",
             "--kafka.properties.default.api.timeout.ms", "3000",
             "--kafka.properties.request.timeout.ms", "3000",
-            "--parallelism", "1"};
+            "--parallelism", "1"
+        };
         String log;
         Throwable failure = null;
-        try (CapturedLogs logs = CapturedLogs.capture(Level.DEBUG, "org.apache.kafka", "org.apache.flink", "io.kvwatch")) {
+        try (CapturedLogs logs =
+                CapturedLogs.capture(Level.DEBUG, "org.apache.kafka", "org.apache.flink", "io.kvwatch")) {
             try {
                 KeyVaultNewTermsJob.main(args);
             } catch (Exception e) {
@@ -373,41 +439,61 @@ class KafkaPipelineIT {
             }
             log = logs.text();
         }
-        assertThat(failure).as("the job fails: its clients cannot authenticate to a plaintext broker").isNotNull();
+        assertThat(failure)
+                .as("the job fails: its clients cannot authenticate to a plaintext broker")
+                .isNotNull();
         StringWriter trace = new StringWriter();
         failure.printStackTrace(new PrintWriter(trace));
 
         JobID job = cluster.listJobs().get().stream()
                 .filter(j -> j.getJobState() == JobStatus.FAILED)
-                .max(Comparator.comparingLong(JobStatusMessage::getStartTime)).orElseThrow().getJobId();
+                .max(Comparator.comparingLong(JobStatusMessage::getStartTime))
+                .orElseThrow()
+                .getJobId();
         URI rest = cluster.getRestAddress().get();
         Map<String, String> shown = new TreeMap<>();
-        for (String path : List.of("/jobs/" + job, "/jobs/" + job + "/config", "/jobs/" + job + "/plan",
-                "/jobs/" + job + "/exceptions", "/jobmanager/config")) {
+        for (String path : List.of(
+                "/jobs/" + job,
+                "/jobs/" + job + "/config",
+                "/jobs/" + job + "/plan",
+                "/jobs/" + job + "/exceptions",
+                "/jobmanager/config")) {
             shown.put(path, get(rest.resolve(path)));
         }
 
-        assertThat(log).as("the Kafka clients' own configuration log was captured, the secret masked")
+        assertThat(log)
+                .as("the Kafka clients' own configuration log was captured, the secret masked")
                 .contains("sasl.jaas.config = [hidden]");
-        assertThat(log).as("the run's log (DEBUG for Kafka and Flink)").doesNotContain(key).doesNotContain(secret);
+        assertThat(log)
+                .as("the run's log (DEBUG for Kafka and Flink)")
+                .doesNotContain(key)
+                .doesNotContain(secret);
         assertThat(trace.toString()).as("the failure and its causes").doesNotContain(key);
         assertThat(shown.get("/jobs/" + job + "/config")).as("REST job config").contains("execution-config");
-        assertThat(shown).as("Flink's REST API about the job").allSatisfy((path, body) ->
-                assertThat(body).as(path).doesNotContain(key));
+        assertThat(shown)
+                .as("Flink's REST API about the job")
+                .allSatisfy((path, body) -> assertThat(body).as(path).doesNotContain(key));
     }
 
     private static String get(URI uri) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                .send(
+                        HttpRequest.newBuilder(uri)
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as("GET %s", uri).isEqualTo(200);
         return response.body();
     }
 
-    private static JobClient submit(Map<String, String> settings, Path checkpoints, String restoreFrom) throws Exception {
+    private static JobClient submit(Map<String, String> settings, Path checkpoints, String restoreFrom)
+            throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        conf.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         env.configure(conf);
         JobConfig config = JobConfig.of(settings);
         new KeyVaultNewTermsJob(config, KeyVaultNewTermsJob.inputFrom(config), KeyVaultNewTermsJob.outputsFrom(config))
@@ -420,7 +506,10 @@ class KafkaPipelineIT {
     }
 
     private static long completedCheckpoints(MiniCluster cluster, JobID job) throws Exception {
-        return cluster.getExecutionGraph(job).get().getCheckpointStatsSnapshot().getCounts()
+        return cluster.getExecutionGraph(job)
+                .get()
+                .getCheckpointStatsSnapshot()
+                .getCounts()
                 .getNumberOfCompletedCheckpoints();
     }
 
@@ -428,8 +517,13 @@ class KafkaPipelineIT {
 
     /** One audit record per message, in time order: each message's timestamp can be its record's rule time. */
     private static AuditStreamGenerator.Profile profile(long seed) {
-        return new AuditStreamGenerator.Profile().seed(seed).days(20).readsPerDay(50)
-                .maxRecordsPerEnvelope(1).maxDisorder(Duration.ZERO).garbageLines(4);
+        return new AuditStreamGenerator.Profile()
+                .seed(seed)
+                .days(20)
+                .readsPerDay(50)
+                .maxRecordsPerEnvelope(1)
+                .maxDisorder(Duration.ZERO)
+                .garbageLines(4);
     }
 
     /**
@@ -462,7 +556,8 @@ class KafkaPipelineIT {
         if (record == null) {
             return null;
         }
-        JsonNode time = record.has("time") ? record.get("time") : record.path("event").get("ingested");
+        JsonNode time =
+                record.has("time") ? record.get("time") : record.path("event").get("ingested");
         return time != null && time.isTextual() ? Instant.parse(time.asText()).toEpochMilli() : null;
     }
 
@@ -484,7 +579,7 @@ class KafkaPipelineIT {
     /** A record of another category: ignored by the rule, it only moves the partition's event time on. */
     private static byte[] otherCategory(long time) {
         return ("{\"records\":[{\"time\":\"" + Instant.ofEpochMilli(time) + "\",\"category\":\"AppServiceHTTPLogs\","
-                + "\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\"}]}")
+                        + "\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\"}]}")
                 .getBytes(UTF_8);
     }
 
@@ -506,7 +601,12 @@ class KafkaPipelineIT {
 
     static Optional<Path> onPath(String executable) {
         String path = System.getenv("PATH");
-        return path == null ? Optional.empty() : Stream.of(path.split(File.pathSeparator))
-                .filter(d -> !d.isEmpty()).map(d -> Path.of(d, executable)).filter(Files::isExecutable).findFirst();
+        return path == null
+                ? Optional.empty()
+                : Stream.of(path.split(File.pathSeparator))
+                        .filter(d -> !d.isEmpty())
+                        .map(d -> Path.of(d, executable))
+                        .filter(Files::isExecutable)
+                        .findFirst();
     }
 }

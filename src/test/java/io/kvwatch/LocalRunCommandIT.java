@@ -27,8 +27,11 @@ class LocalRunCommandIT {
         Path err = dir.resolve("err.txt");
         List<String> command = List.of(maven(), "-q", "compile", "exec:exec", "-Dexec.args=--input /nonexistent");
         long start = System.nanoTime();
-        Process process = new ProcessBuilder(command).directory(Path.of("").toAbsolutePath().toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .directory(Path.of("").toAbsolutePath().toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         boolean exited = process.waitFor(120, TimeUnit.SECONDS);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         if (!exited) {
@@ -39,9 +42,11 @@ class LocalRunCommandIT {
         String shown = "stdout:\n" + stdout + "\nstderr:\n" + stderr;
         assertThat(exited).as("Maven ended within 120 s; %s", shown).isTrue();
         assertThat(process.exitValue()).as("Maven's exit status; %s", shown).isNotZero();
-        assertThat(stderr.lines().filter(l -> l.startsWith("kvwatch: ")).toList()).as("the job's line; %s", shown)
+        assertThat(stderr.lines().filter(l -> l.startsWith("kvwatch: ")).toList())
+                .as("the job's line; %s", shown)
                 .containsExactly("kvwatch: --input /nonexistent: no such file or directory");
-        assertThat(stdout + stderr).as("no stack trace, Maven's or the job's; %s", shown)
+        assertThat(stdout + stderr)
+                .as("no stack trace, Maven's or the job's; %s", shown)
                 .doesNotContain("\tat ", "    at ", "Caused by", "ExecuteException");
         assertThat(took).as("time to fail, Maven's start included").isLessThan(Duration.ofSeconds(60));
     }

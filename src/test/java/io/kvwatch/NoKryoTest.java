@@ -65,20 +65,29 @@ class NoKryoTest {
             serializers.add(node.getStateKeySerializer());
             for (TypeSerializer<?> s : serializers) {
                 if (s != null) {
-                    assertThat(s).as("a serializer of %s", node.getOperatorName()).isNotInstanceOf(KryoSerializer.class);
+                    assertThat(s)
+                            .as("a serializer of %s", node.getOperatorName())
+                            .isNotInstanceOf(KryoSerializer.class);
                     checked.add(node.getOperatorName() + ": " + s.getClass().getSimpleName());
                 }
             }
         }
-        assertThat(checked).as("records and keys crossing the network use our serializers")
+        assertThat(checked)
+                .as("records and keys crossing the network use our serializers")
                 .anyMatch(s -> s.contains("AuditRecordSerializer"))
                 .anyMatch(s -> s.contains("TermKeySerializer"));
     }
 
     @Test
     void recordAndStateTypesHaveNoGenericPart() {
-        for (Class<?> type : List.of(RawMessage.class, AuditRecord.class, TermKey.class, Detection.class,
-                SuppressionWindow.class, DeadLetter.class, Alert.class)) {
+        for (Class<?> type : List.of(
+                RawMessage.class,
+                AuditRecord.class,
+                TermKey.class,
+                Detection.class,
+                SuppressionWindow.class,
+                DeadLetter.class,
+                Alert.class)) {
             assertNoGenericType(TypeInformation.of(type), type.getSimpleName());
         }
     }
@@ -88,7 +97,9 @@ class NoKryoTest {
         assertThat(info.createSerializer(new SerializerConfigImpl())).as(path).isNotInstanceOf(KryoSerializer.class);
         if (info instanceof PojoTypeInfo<?> pojo) {
             for (int i = 0; i < pojo.getArity(); i++) {
-                assertNoGenericType(pojo.getPojoFieldAt(i).getTypeInformation(), path + "." + pojo.getPojoFieldAt(i).getField().getName());
+                assertNoGenericType(
+                        pojo.getPojoFieldAt(i).getTypeInformation(),
+                        path + "." + pojo.getPojoFieldAt(i).getField().getName());
             }
         }
     }
@@ -101,9 +112,9 @@ class NoKryoTest {
         r.termLo = 42;
         r.httpStatusCode = 403;
         r.outcomeSuccess = true;
-        r.upn = "zoë@contoso.com";                 // Latin-1
+        r.upn = "zoë@contoso.com"; // Latin-1
         r.objectId = "https://kv.vault.azure.net/secrets/秘密"; // beyond Latin-1
-        r.clientInfo = "broken \ud800 surrogate";  // kept as it came, unpaired
+        r.clientInfo = "broken \ud800 surrogate"; // kept as it came, unpaired
         r.operation = "SecretGet";
         r.shape = "azure";
         r.originalTime = "2026-11-02T08:14:03.123456700Z";
@@ -117,14 +128,18 @@ class NoKryoTest {
         r.requestUri = "https://kv.vault.azure.net/secrets/x?api-version=7.5";
         r.correlationId = "2f3e0c11-79b4-4a5e-8d1d-5c7e1b2a9f60";
         r.origin = "audit-events/0@17#2";
-        assertThat(r).as("every field of the record is filled, so that the round trip covers it")
+        assertThat(r)
+                .as("every field of the record is filled, so that the round trip covers it")
                 .hasNoNullFieldsOrProperties();
         for (java.lang.reflect.Field f : AuditRecord.class.getFields()) {
             if (f.getType().isPrimitive() && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                assertThat(f.get(r)).as("%s is set to a non-default value", f.getName()).isNotIn(0, 0L, false);
+                assertThat(f.get(r))
+                        .as("%s is set to a non-default value", f.getName())
+                        .isNotIn(0, 0L, false);
             }
         }
-        TypeSerializer<AuditRecord> serializer = TypeInformation.of(AuditRecord.class).createSerializer(new SerializerConfigImpl());
+        TypeSerializer<AuditRecord> serializer =
+                TypeInformation.of(AuditRecord.class).createSerializer(new SerializerConfigImpl());
         assertThat(serializer).isInstanceOf(AuditRecordSerializer.class);
         AuditRecord back = roundTrip(serializer, r);
         assertThat(back).usingRecursiveComparison().isEqualTo(r);
@@ -148,12 +163,16 @@ class NoKryoTest {
         r.ruleTime = 1_790_000_000_123L;
         Detection d = new Detection(r, 1_780_000_000_000L, true);
         assertEveryFieldSet(d);
-        TypeSerializer<Detection> detections = TypeInformation.of(Detection.class).createSerializer(new SerializerConfigImpl());
+        TypeSerializer<Detection> detections =
+                TypeInformation.of(Detection.class).createSerializer(new SerializerConfigImpl());
         assertThat(roundTrip(detections, d)).usingRecursiveComparison().isEqualTo(d);
         assertSnapshotRestoresCompatibly(detections);
 
-        SuppressionWindow w = new SuppressionWindow(d, new String[] {"azure.platformlogs.identity.claim.upn", "source.ip"},
-                new String[] {"alice@contoso.com", ""}, 1_790_000_000_123L);
+        SuppressionWindow w = new SuppressionWindow(
+                d,
+                new String[] {"azure.platformlogs.identity.claim.upn", "source.ip"},
+                new String[] {"alice@contoso.com", ""},
+                1_790_000_000_123L);
         w.end = 1_790_000_060_000L;
         w.suppressedCount = 3;
         assertEveryFieldSet(w);
@@ -165,10 +184,14 @@ class NoKryoTest {
 
     /** Every field non-null and every primitive field off its default, so that a round trip covers it. */
     private static void assertEveryFieldSet(Object o) throws IllegalAccessException {
-        assertThat(o).as("every field of %s is filled", o.getClass().getSimpleName()).hasNoNullFieldsOrProperties();
+        assertThat(o)
+                .as("every field of %s is filled", o.getClass().getSimpleName())
+                .hasNoNullFieldsOrProperties();
         for (java.lang.reflect.Field f : o.getClass().getFields()) {
             if (f.getType().isPrimitive() && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                assertThat(f.get(o)).as("%s is set to a non-default value", f.getName()).isNotIn(0, 0L, false);
+                assertThat(f.get(o))
+                        .as("%s is set to a non-default value", f.getName())
+                        .isNotIn(0, 0L, false);
             }
         }
     }
@@ -181,8 +204,12 @@ class NoKryoTest {
         out.writeInt(3);
         TypeSerializerSnapshot<AuditRecord> old = TypeSerializerSnapshot.readVersionedSnapshot(
                 new DataInputDeserializer(out.getCopyOfBuffer()), NoKryoTest.class.getClassLoader());
-        assertThat(AuditRecordSerializer.INSTANCE.snapshotConfiguration().resolveSchemaCompatibility(old).isCompatibleAfterMigration())
-                .as("the old record layout is migrated, not read as the new one").isTrue();
+        assertThat(AuditRecordSerializer.INSTANCE
+                        .snapshotConfiguration()
+                        .resolveSchemaCompatibility(old)
+                        .isCompatibleAfterMigration())
+                .as("the old record layout is migrated, not read as the new one")
+                .isTrue();
         TypeSerializer<AuditRecord> oldLayout = old.restoreSerializer();
         assertThat(oldLayout).isInstanceOf(AuditRecordSerializer.Release010Layout.class);
 
@@ -197,11 +224,16 @@ class NoKryoTest {
         oldLayout.serialize(written, state);
         AuditRecord read = oldLayout.deserialize(new DataInputDeserializer(state.getCopyOfBuffer()));
         assertThat(read.upn).isEqualTo("alice@contoso.com");
-        assertThat(read.requestUri).as("the fields after the caller are where they were").isEqualTo(written.requestUri);
+        assertThat(read.requestUri)
+                .as("the fields after the caller are where they were")
+                .isEqualTo(written.requestUri);
         assertThat(read.shape).isEqualTo("azure");
         assertThat(read.sourceIp + " " + read.sourcePort + " " + read.sourceAddress)
-                .as("the old caller value split as the parser now splits it").isEqualTo("198.51.100.7 50432 null");
-        assertThat(roundTrip(AuditRecordSerializer.INSTANCE, read)).usingRecursiveComparison().isEqualTo(read);
+                .as("the old caller value split as the parser now splits it")
+                .isEqualTo("198.51.100.7 50432 null");
+        assertThat(roundTrip(AuditRecordSerializer.INSTANCE, read))
+                .usingRecursiveComparison()
+                .isEqualTo(read);
     }
 
     private static <T> T roundTrip(TypeSerializer<T> serializer, T value) throws Exception {
@@ -215,7 +247,11 @@ class NoKryoTest {
         TypeSerializerSnapshot.writeVersionedSnapshot(out, serializer.snapshotConfiguration());
         TypeSerializerSnapshot<T> restored = TypeSerializerSnapshot.readVersionedSnapshot(
                 new DataInputDeserializer(out.getCopyOfBuffer()), NoKryoTest.class.getClassLoader());
-        assertThat(serializer.snapshotConfiguration().resolveSchemaCompatibility(restored).isCompatibleAsIs()).isTrue();
+        assertThat(serializer
+                        .snapshotConfiguration()
+                        .resolveSchemaCompatibility(restored)
+                        .isCompatibleAsIs())
+                .isTrue();
         assertThat(restored.restoreSerializer()).isEqualTo(serializer);
     }
 }

@@ -50,26 +50,33 @@ class PreviousReleaseSavepointTest {
         Files.copy(RELEASE.resolve("part2.ndjson"), input.resolve("part2.ndjson"));
         // A read two days after the rest moves the watermark past every record, so that every alert leaves.
         long end = Instant.parse("2026-09-24T00:00:00Z").toEpochMilli();
-        Files.writeString(input.resolve("part3.ndjson"), "{\"time\":\"" + AuditStreamGenerator.azureTime(end)
-                + "\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/"
-                + "MICROSOFT.KEYVAULT/VAULTS/KV-TEAM0\",\"operationName\":\"SecretGet\",\"resultType\":\"Success\","
-                + "\"identity\":{\"claim\":{\"upn\":\"watermark@contoso.com\"}},\"properties\":{\"id\":"
-                + "\"https://kv-team0.vault.azure.net/secrets/end\",\"httpStatusCode\":200}}\n");
+        Files.writeString(
+                input.resolve("part3.ndjson"),
+                "{\"time\":\"" + AuditStreamGenerator.azureTime(end)
+                        + "\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/"
+                        + "MICROSOFT.KEYVAULT/VAULTS/KV-TEAM0\",\"operationName\":\"SecretGet\",\"resultType\":\"Success\","
+                        + "\"identity\":{\"claim\":{\"upn\":\"watermark@contoso.com\"}},\"properties\":{\"id\":"
+                        + "\"https://kv-team0.vault.azure.net/secrets/end\",\"httpStatusCode\":200}}\n");
 
         List<String> before = Files.readAllLines(RELEASE.resolve("alerts-before.tsv"), StandardCharsets.UTF_8);
         List<String> expected = Files.readAllLines(RELEASE.resolve("expected-alerts.tsv"), StandardCharsets.UTF_8);
         List<String> expectedAfter = new ArrayList<>(expected);
         before.forEach(expectedAfter::remove);
-        assertThat(expectedAfter).as("the resource: alerts before the stop are the oracle's")
+        assertThat(expectedAfter)
+                .as("the resource: alerts before the stop are the oracle's")
                 .hasSize(expected.size() - before.size())
                 .as("the savepoint holds alerts that waited for the watermark")
                 .anyMatch(line -> line.startsWith("pending"));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         CollectingOutputs outputs = new CollectingOutputs();
-        String savepoint = RELEASE.resolve("savepoint/sp").toAbsolutePath().toUri().toString();
-        new KeyVaultNewTermsJob(JobConfig.of(Map.of("parallelism", "1", "idleness", "1 s", "savepoint", savepoint)),
-                new WatchedDirectoryInput(input.toString()), outputs).build(env);
+        String savepoint =
+                RELEASE.resolve("savepoint/sp").toAbsolutePath().toUri().toString();
+        new KeyVaultNewTermsJob(
+                        JobConfig.of(Map.of("parallelism", "1", "idleness", "1 s", "savepoint", savepoint)),
+                        new WatchedDirectoryInput(input.toString()),
+                        outputs)
+                .build(env);
         JobClient job = env.executeAsync("restore the previous release's savepoint");
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -78,8 +85,11 @@ class PreviousReleaseSavepointTest {
                 assertThat(status.isGloballyTerminalState())
                         .as("the job restored from release 0.1.0's savepoint is still running, but is %s", status)
                         .isFalse();
-                assertThat(System.nanoTime()).as("%d of %d alerts within 90 s: %s", outputs.alerts().size(),
-                        expectedAfter.size(), outputs.alerts()).isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as(
+                                "%d of %d alerts within 90 s: %s",
+                                outputs.alerts().size(), expectedAfter.size(), outputs.alerts())
+                        .isLessThan(deadline);
                 Thread.sleep(50);
             }
         } finally {
@@ -92,7 +102,8 @@ class PreviousReleaseSavepointTest {
             AuditStreamGenerator.Read r = AlertFields.asRead(alert);
             after.add(r.upn() + "\t" + r.objectId() + "\t" + Instant.ofEpochMilli(r.time()));
         }
-        assertThat(after).as("after the restore: exactly the oracle's alerts not given before the stop, each once")
+        assertThat(after)
+                .as("after the restore: exactly the oracle's alerts not given before the stop, each once")
                 .containsExactlyInAnyOrderElementsOf(expectedAfter);
     }
 }

@@ -46,13 +46,25 @@ class PreviousReleaseSavepointWriter {
         Path out = Path.of(System.getProperty("kvwatch.write-release-savepoint"));
         Files.createDirectories(out);
         AuditStreamGenerator.Stream stream = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2026).days(21).users(12).objects(25).readsPerDay(40).garbageLines(2));
+                .seed(2026)
+                .days(21)
+                .users(12)
+                .objects(25)
+                .readsPerDay(40)
+                .garbageLines(2));
         int cut = stream.lines().size() * 2 / 3;
         // Part 1 ends with first reads just before its last record's time: their alerts wait for the watermark,
         // so the savepoint holds pending alerts too.
         List<String> part1 = new ArrayList<>(stream.lines().subList(0, cut));
-        long last = part1.stream().flatMap(l -> java.util.regex.Pattern.compile("\"time\":\"([^\"]+)\"")
-                .matcher(l).results().map(m -> m.group(1)).filter(s -> s.matches("\\d{4}-.*Z")).map(s -> Instant.parse(s).toEpochMilli())).max(Long::compare).orElseThrow();
+        long last = part1.stream()
+                .flatMap(l -> java.util.regex.Pattern.compile("\"time\":\"([^\"]+)\"")
+                        .matcher(l)
+                        .results()
+                        .map(m -> m.group(1))
+                        .filter(s -> s.matches("\\d{4}-.*Z"))
+                        .map(s -> Instant.parse(s).toEpochMilli()))
+                .max(Long::compare)
+                .orElseThrow();
         List<AuditStreamGenerator.Read> reads = new ArrayList<>(stream.reads());
         StringBuilder envelope = new StringBuilder("{\"records\":[");
         for (int i = 1; i <= 3; i++) {
@@ -60,16 +72,27 @@ class PreviousReleaseSavepointWriter {
             String upn = "pending" + i + "@contoso.com";
             String id = "https://kv-team0.vault.azure.net/secrets/pending-" + i;
             reads.add(new AuditStreamGenerator.Read(upn, id, t));
-            envelope.append(i > 1 ? "," : "").append("{\"time\":\"").append(AuditStreamGenerator.azureTime(t))
-                    .append("\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC-PLATFORM/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-TEAM0\",")
+            envelope.append(i > 1 ? "," : "")
+                    .append("{\"time\":\"")
+                    .append(AuditStreamGenerator.azureTime(t))
+                    .append(
+                            "\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC-PLATFORM/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-TEAM0\",")
                     .append("\"operationName\":\"SecretGet\",\"resultType\":\"Success\",\"resultSignature\":\"OK\",")
-                    .append("\"callerIpAddress\":\"198.51.100.7\",\"correlationId\":\"pending-").append(i).append("\",")
-                    .append("\"identity\":{\"claim\":{\"upn\":\"").append(upn).append("\"}},")
-                    .append("\"properties\":{\"id\":\"").append(id).append("\",\"httpStatusCode\":200}}");
+                    .append("\"callerIpAddress\":\"198.51.100.7\",\"correlationId\":\"pending-")
+                    .append(i)
+                    .append("\",")
+                    .append("\"identity\":{\"claim\":{\"upn\":\"")
+                    .append(upn)
+                    .append("\"}},")
+                    .append("\"properties\":{\"id\":\"")
+                    .append(id)
+                    .append("\",\"httpStatusCode\":200}}");
         }
         part1.add(envelope.append("]}").toString());
         Files.write(out.resolve("part1.ndjson"), part1, StandardCharsets.UTF_8);
-        Files.write(out.resolve("part2.ndjson"), stream.lines().subList(cut, stream.lines().size()),
+        Files.write(
+                out.resolve("part2.ndjson"),
+                stream.lines().subList(cut, stream.lines().size()),
                 StandardCharsets.UTF_8);
         List<String> expected = new ArrayList<>();
         NewTermsOracle.expectedAlerts(reads, Duration.ofDays(14)).stream()
@@ -83,8 +106,11 @@ class PreviousReleaseSavepointWriter {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         CollectingOutputs outputs = new CollectingOutputs();
-        new KeyVaultNewTermsJob(JobConfig.of(Map.of("parallelism", "2", "idleness", "1 s")),
-                new WatchedDirectoryInput(INPUT.toString()), outputs).build(env);
+        new KeyVaultNewTermsJob(
+                        JobConfig.of(Map.of("parallelism", "2", "idleness", "1 s")),
+                        new WatchedDirectoryInput(INPUT.toString()),
+                        outputs)
+                .build(env);
         JobClient job = env.executeAsync("previous release");
         // Most of part 1's alerts out means part 1 was read; the rest wait for the watermark, in the savepoint.
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -94,15 +120,17 @@ class PreviousReleaseSavepointWriter {
         }
         assertThat(outputs.alerts()).as("alerts of part 1 within 60 s").hasSizeGreaterThanOrEqualTo(part1Alerts);
         Thread.sleep(2000); // the rest of part 1, so that the cut is past the file's end
-        String savepoint = job.stopWithSavepoint(false, out.resolve("savepoint").toUri().toString(),
-                SavepointFormatType.CANONICAL).get();
+        String savepoint = job.stopWithSavepoint(
+                        false, out.resolve("savepoint").toUri().toString(), SavepointFormatType.CANONICAL)
+                .get();
         List<String> before = new ArrayList<>();
         for (String a : outputs.alerts()) {
             AuditStreamGenerator.Read r = AlertFields.asRead(a);
             before.add(r.upn() + "\t" + r.objectId() + "\t" + Instant.ofEpochMilli(r.time()));
         }
         Files.write(out.resolve("alerts-before.tsv"), before, StandardCharsets.UTF_8);
-        assertThat(before).as("the pending first reads wait for the watermark: in the savepoint, not out yet")
+        assertThat(before)
+                .as("the pending first reads wait for the watermark: in the savepoint, not out yet")
                 .noneMatch(line -> line.startsWith("pending"));
         System.out.println("savepoint " + savepoint + ", " + outputs.alerts().size() + " alerts before, "
                 + expected.size() + " expected in all");

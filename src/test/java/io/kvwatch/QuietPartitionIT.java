@@ -40,7 +40,8 @@ class QuietPartitionIT {
     @Test
     void lastAlertLeavesWhilePartitionsAreQuietWhenTheWatermarkFollowsTheClock() throws Exception {
         Duration latency = runOneReadAndAwaitItsAlert("follows", true, Duration.ofSeconds(60));
-        assertThat(latency).as("out-of-orderness 1 s + idleness 2 s + watermark and checkpoint-free delivery")
+        assertThat(latency)
+                .as("out-of-orderness 1 s + idleness 2 s + watermark and checkpoint-free delivery")
                 .isLessThan(Duration.ofSeconds(30));
     }
 
@@ -51,7 +52,8 @@ class QuietPartitionIT {
     }
 
     /** Returns how long the alert took to appear, or null when it did not within {@code wait}. */
-    private static Duration runOneReadAndAwaitItsAlert(String name, boolean followClock, Duration wait) throws Exception {
+    private static Duration runOneReadAndAwaitItsAlert(String name, boolean followClock, Duration wait)
+            throws Exception {
         String input = "kv-quiet-in-" + name;
         String alerts = "kv-quiet-alerts-" + name;
         String deadLetters = "kv-quiet-dead-" + name;
@@ -78,15 +80,24 @@ class QuietPartitionIT {
             long now = System.currentTimeMillis();
             String upn = name + "@contoso.com";
             KafkaTopics topics = new KafkaTopics(KAFKA.bootstrapServers());
-            topics.produce(input, List.of(new Message(0, now,
-                    String.format(READ, Instant.ofEpochMilli(now), upn).getBytes(StandardCharsets.UTF_8))));
+            topics.produce(
+                    input,
+                    List.of(new Message(
+                            0,
+                            now,
+                            String.format(READ, Instant.ofEpochMilli(now), upn).getBytes(StandardCharsets.UTF_8))));
             long start = System.nanoTime();
             long deadline = start + wait.toNanos();
             while (System.nanoTime() < deadline) {
                 var records = topics.readAll(alerts, "read_uncommitted");
                 if (!records.isEmpty()) {
-                    assertThat(records).singleElement().satisfies(r ->
-                            assertThat(AlertFields.parse(r.value()).get("kibana.alert.new_terms").get(0).asText()).isEqualTo(upn));
+                    assertThat(records)
+                            .singleElement()
+                            .satisfies(r -> assertThat(AlertFields.parse(r.value())
+                                            .get("kibana.alert.new_terms")
+                                            .get(0)
+                                            .asText())
+                                    .isEqualTo(upn));
                     return Duration.ofNanos(System.nanoTime() - start);
                 }
                 Thread.sleep(200); // polling interval of the observer, not synchronisation of the job

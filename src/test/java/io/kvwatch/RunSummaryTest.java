@@ -39,12 +39,18 @@ class RunSummaryTest {
         assertThat(r.exitCode()).as("a finished run exits 0: %s", r).isZero();
 
         List<String> lines = r.stderrLines();
-        int start = lines.indexOf(lines.stream().filter(l -> l.startsWith("kvwatch: finished in ")).findFirst()
+        int start = lines.indexOf(lines.stream()
+                .filter(l -> l.startsWith("kvwatch: finished in "))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no summary on stderr: " + r)));
         List<String> deadLetters = lines.subList(0, start);
         List<String> summary = lines.subList(start, lines.size());
-        assertThat(summary.get(0)).as("the first line").matches("kvwatch: finished in [0-9.]+ s; read the bundled sample");
-        assertThat(summary.subList(1, summary.size()).stream().map(l -> l.replaceAll(" +", " ").strip()).toList())
+        assertThat(summary.get(0))
+                .as("the first line")
+                .matches("kvwatch: finished in [0-9.]+ s; read the bundled sample");
+        assertThat(summary.subList(1, summary.size()).stream()
+                        .map(l -> l.replaceAll(" +", " ").strip())
+                        .toList())
                 .as("the figures")
                 .containsExactly(
                         "messages 212",
@@ -61,17 +67,30 @@ class RunSummaryTest {
 
         assertThat(r.stdout().lines().count()).as("the alerts on stdout").isEqualTo(185);
         assertThat(Files.readAllLines(Path.of("src/main/resources/samples/keyvault-audit-sample.ndjson")))
-                .as("one message per line of the sample").hasSize(212);
-        assertThat(reasons(deadLetters)).as("the dead letters on stderr, by reason")
+                .as("one message per line of the sample")
+                .hasSize(212);
+        assertThat(reasons(deadLetters))
+                .as("the dead letters on stderr, by reason")
                 .isEqualTo(Map.of("bad_time", 4, "not_json", 3, "records_not_an_array", 2));
     }
 
     /** With files and suppression: the summary names the files and counts what is in them. */
     @Test
     void filesAndSuppressionAreCountedAsWritten() throws Exception {
-        JobProcess.Result r = JobProcess.run(dir, KILL_AFTER, Map.of(), KeyVaultNewTermsJob.class.getName(),
-                "--output", "out/alerts.ndjson", "--dead-letters", "out/dead-letters.ndjson",
-                "--suppression-fields", "upn", "--learning", "--learning-period", "3d");
+        JobProcess.Result r = JobProcess.run(
+                dir,
+                KILL_AFTER,
+                Map.of(),
+                KeyVaultNewTermsJob.class.getName(),
+                "--output",
+                "out/alerts.ndjson",
+                "--dead-letters",
+                "out/dead-letters.ndjson",
+                "--suppression-fields",
+                "upn",
+                "--learning",
+                "--learning-period",
+                "3d");
         assertThat(r.exitCode()).as("a finished run exits 0: %s", r).isZero();
         assertThat(r.stdout()).as("stdout: nothing, the alerts went to a file").isEmpty();
         String summary = r.stderr();
@@ -79,21 +98,30 @@ class RunSummaryTest {
         long alerts = figure(summary, "alerts");
         long suppressed = figure(summary, "suppressed");
         long heldBack = figure(summary, "held back");
-        Matcher updates = Pattern.compile("to out/alerts.ndjson \\(and ([0-9]+) updates").matcher(summary);
-        assertThat(updates.find()).as("the summary names the alert file and the suppression updates: %s", summary).isTrue();
+        Matcher updates =
+                Pattern.compile("to out/alerts.ndjson \\(and ([0-9]+) updates").matcher(summary);
+        assertThat(updates.find())
+                .as("the summary names the alert file and the suppression updates: %s", summary)
+                .isTrue();
         assertThat(Files.readAllLines(dir.resolve("out/alerts.ndjson")))
                 .as("alert documents written: each alert, and an update per window that suppressed some")
                 .hasSize((int) (alerts + Long.parseLong(updates.group(1))));
-        assertThat(suppressed).as("suppression by upn suppresses some of the sample's alerts").isPositive();
+        assertThat(suppressed)
+                .as("suppression by upn suppresses some of the sample's alerts")
+                .isPositive();
         assertThat(heldBack).as("3 days of learning hold some back").isPositive();
-        assertThat(alerts + suppressed + heldBack).as("every new term of the sample, said, suppressed or held back")
+        assertThat(alerts + suppressed + heldBack)
+                .as("every new term of the sample, said, suppressed or held back")
                 .isEqualTo(185);
         assertThat(summary).contains("; to out/dead-letters.ndjson");
-        assertThat(Files.readAllLines(dir.resolve("out/dead-letters.ndjson"))).as("dead letters written").hasSize(9);
+        assertThat(Files.readAllLines(dir.resolve("out/dead-letters.ndjson")))
+                .as("dead letters written")
+                .hasSize(9);
     }
 
     private static long figure(String summary, String name) {
-        Matcher m = Pattern.compile("(?m)^\\s+" + Pattern.quote(name) + "\\s+([0-9]+)").matcher(summary);
+        Matcher m = Pattern.compile("(?m)^\\s+" + Pattern.quote(name) + "\\s+([0-9]+)")
+                .matcher(summary);
         assertThat(m.find()).as("'%s' in the summary: %s", name, summary).isTrue();
         return Long.parseLong(m.group(1));
     }

@@ -55,8 +55,8 @@ final class Baselines {
     }
 
     /** Times the measured messages on {@code runs} fresh copies of the preloaded loop; the median rate. */
-    private static Rate median(String name, java.util.function.Supplier<Loop> fresh, BenchWorkload.Measured m,
-            int runs) throws Exception {
+    private static Rate median(String name, java.util.function.Supplier<Loop> fresh, BenchWorkload.Measured m, int runs)
+            throws Exception {
         List<Rate> rates = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             Loop loop = fresh.get();

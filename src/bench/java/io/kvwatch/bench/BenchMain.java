@@ -60,10 +60,14 @@ public final class BenchMain {
     }
 
     static String throughput(Map<String, String> opts, Path out) throws Exception {
-        long[] termCounts = Arrays.stream(opts.getOrDefault("terms", "1000000,10000000").split(","))
-                .mapToLong(Long::parseLong).toArray();
-        int[] parallelisms = Arrays.stream(opts.getOrDefault("parallelism", "1,2").split(","))
-                .mapToInt(Integer::parseInt).toArray();
+        long[] termCounts = Arrays.stream(
+                        opts.getOrDefault("terms", "1000000,10000000").split(","))
+                .mapToLong(Long::parseLong)
+                .toArray();
+        int[] parallelisms = Arrays.stream(
+                        opts.getOrDefault("parallelism", "1,2").split(","))
+                .mapToInt(Integer::parseInt)
+                .toArray();
         String[] backends = opts.getOrDefault("backends", "hashmap,rocksdb").split(",");
         long records = Long.parseLong(opts.getOrDefault("records", "1000000"));
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
@@ -71,9 +75,10 @@ public final class BenchMain {
 
         StringBuilder table = new StringBuilder();
         table.append("### Throughput and state (medians of the runs shown)\n\n")
-                .append("| terms | state | p | runs | records/s | per core (÷ p) | per CPU-second | ÷ plain loop | ÷ plain loop (CPU) "
-                        + "| bytes/term full | bytes/term incremental | checkpoint full | checkpoint incremental "
-                        + "| preload | load (1 min) |\n")
+                .append(
+                        "| terms | state | p | runs | records/s | per core (÷ p) | per CPU-second | ÷ plain loop | ÷ plain loop (CPU) "
+                                + "| bytes/term full | bytes/term incremental | checkpoint full | checkpoint incremental "
+                                + "| preload | load (1 min) |\n")
                 .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         StringBuilder baselines = new StringBuilder("### Same-run baselines (single thread, same bytes)\n\n"
                 + "| terms | plain loop (Jackson tree, HashMap<String,Long>) records/s | per CPU-second "
@@ -85,8 +90,13 @@ public final class BenchMain {
             log("generating " + records + " records over " + terms + " terms (" + workload.users + " users × "
                     + workload.objects + " objects)");
             BenchWorkload.Measured measured = workload.measured(records, 1);
-            log(String.format(Locale.ROOT, "%d messages, %d records (%d counting, %d new terms), %.0f bytes/record",
-                    measured.messages().length, measured.records(), measured.counting(), measured.newTerms(),
+            log(String.format(
+                    Locale.ROOT,
+                    "%d messages, %d records (%d counting, %d new terms), %.0f bytes/record",
+                    measured.messages().length,
+                    measured.records(),
+                    measured.counting(),
+                    measured.newTerms(),
                     (double) measured.bytes() / measured.records()));
 
             String loadBefore = Machine.load();
@@ -94,9 +104,16 @@ public final class BenchMain {
             Baselines.Rate none = new Baselines.Rate(Double.NaN, Double.NaN);
             Baselines.Rate plain = withBaselines ? Baselines.plainLoop(workload, measured, r) : none;
             Baselines.Rate jobCode = withBaselines ? Baselines.jobCodeLoop(workload, measured, r) : none;
-            baselines.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s → %s |\n", millions(terms),
-                    rate(plain.perSecond()), rate(plain.perCpuSecond()), rate(jobCode.perSecond()),
-                    rate(jobCode.perCpuSecond()), loadBefore, Machine.load()));
+            baselines.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %s | %s → %s |\n",
+                    millions(terms),
+                    rate(plain.perSecond()),
+                    rate(plain.perCpuSecond()),
+                    rate(jobCode.perSecond()),
+                    rate(jobCode.perCpuSecond()),
+                    loadBefore,
+                    Machine.load()));
 
             for (String backend : backends) {
                 for (int p : parallelisms) {
@@ -104,15 +121,27 @@ public final class BenchMain {
                     List<String> loads = new ArrayList<>();
                     for (int i = 0; i < r; i++) {
                         loads.add(Machine.load());
-                        log("run " + (i + 1) + "/" + r + ": " + backend + " p=" + p + " terms=" + terms + " load " + loads.get(i));
+                        log("run " + (i + 1) + "/" + r + ": " + backend + " p=" + p + " terms=" + terms + " load "
+                                + loads.get(i));
                         Path work = Files.createTempDirectory(out, "run-");
                         try {
                             ThroughputBench.Result res = ThroughputBench.run(workload, measured, p, backend, work);
-                            log(String.format(Locale.ROOT, "  %.0f records/s (%.0f per core, %.0f per CPU-second) over %.1f s; "
-                                            + "preload %.0f s; full checkpoint %d bytes in %d ms%s", res.recordsPerSecond(),
-                                    res.perCore(), res.perCpuSecond(), res.seconds(), res.preloadSeconds(), res.full().bytes(),
-                                    res.full().millis(), res.incremental() == null ? "" : "; incremental "
-                                            + res.incremental().bytes() + " bytes in " + res.incremental().millis() + " ms"));
+                            log(String.format(
+                                    Locale.ROOT,
+                                    "  %.0f records/s (%.0f per core, %.0f per CPU-second) over %.1f s; "
+                                            + "preload %.0f s; full checkpoint %d bytes in %d ms%s",
+                                    res.recordsPerSecond(),
+                                    res.perCore(),
+                                    res.perCpuSecond(),
+                                    res.seconds(),
+                                    res.preloadSeconds(),
+                                    res.full().bytes(),
+                                    res.full().millis(),
+                                    res.incremental() == null
+                                            ? ""
+                                            : "; incremental "
+                                                    + res.incremental().bytes() + " bytes in "
+                                                    + res.incremental().millis() + " ms"));
                             results.add(res);
                         } finally {
                             FileUtils.deleteDirectoryQuietly(work.toFile());
@@ -121,12 +150,29 @@ public final class BenchMain {
                     double total = median(results, ThroughputBench.Result::recordsPerSecond);
                     double perCpu = median(results, ThroughputBench.Result::perCpuSecond);
                     boolean rocks = backend.equals("rocksdb");
-                    table.append(String.format(Locale.ROOT,
+                    table.append(String.format(
+                            Locale.ROOT,
                             "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %.0f s | %s |\n",
-                            millions(terms), backend, p, r, rate(total), rate(median(results, ThroughputBench.Result::perCore)),
-                            rate(perCpu), percent(total / plain.perSecond()), percent(perCpu / plain.perCpuSecond()),
+                            millions(terms),
+                            backend,
+                            p,
+                            r,
+                            rate(total),
+                            rate(median(results, ThroughputBench.Result::perCore)),
+                            rate(perCpu),
+                            percent(total / plain.perSecond()),
+                            percent(perCpu / plain.perCpuSecond()),
                             median(results, x -> (double) x.full().bytes() / terms),
-                            rocks ? String.format(Locale.ROOT, "%.0f", median(results, x -> (double) x.incremental().bytes() / terms)) : "–",
+                            rocks
+                                    ? String.format(
+                                            Locale.ROOT,
+                                            "%.0f",
+                                            median(
+                                                    results,
+                                                    x -> (double) x.incremental()
+                                                                    .bytes()
+                                                            / terms))
+                                    : "–",
                             millis(median(results, x -> x.full().millis())),
                             rocks ? millis(median(results, x -> x.incremental().millis())) : "–",
                             median(results, ThroughputBench.Result::preloadSeconds),
@@ -147,7 +193,8 @@ public final class BenchMain {
         if (Double.isNaN(perSecond)) {
             return "–";
         }
-        return perSecond >= 1e6 ? String.format(Locale.ROOT, "%.2f M", perSecond / 1e6)
+        return perSecond >= 1e6
+                ? String.format(Locale.ROOT, "%.2f M", perSecond / 1e6)
                 : String.format(Locale.ROOT, "%.1f k", perSecond / 1e3);
     }
 
@@ -159,7 +206,9 @@ public final class BenchMain {
         if (ms >= 1000 && ms % 1000 == 0) {
             return String.format(Locale.ROOT, "%.0f s", ms / 1e3);
         }
-        return ms >= 10_000 ? String.format(Locale.ROOT, "%.1f s", ms / 1e3) : String.format(Locale.ROOT, "%.0f ms", ms);
+        return ms >= 10_000
+                ? String.format(Locale.ROOT, "%.1f s", ms / 1e3)
+                : String.format(Locale.ROOT, "%.0f ms", ms);
     }
 
     static String millions(long n) {

@@ -27,7 +27,10 @@ final class BenchOutputs implements JobOutputs {
     static final class Input implements MessageInput {
         @Override
         public DataStream<RawMessage> open(StreamExecutionEnvironment env) {
-            return env.fromSource(new PreloadedSource(), WatermarkStrategy.noWatermarks(), "Messages in memory",
+            return env.fromSource(
+                            new PreloadedSource(),
+                            WatermarkStrategy.noWatermarks(),
+                            "Messages in memory",
                             TypeInformation.of(RawMessage.class))
                     .uid("bench-source");
         }

@@ -26,6 +26,7 @@ public final class BenchWorkload {
     static final double NEW_TERM_SHARE = 0.05;
     /** Records that do not count for the rule (writes, lists, app-only, other categories): about one in ten. */
     static final double NOISE_SHARE = 0.10;
+
     static final int MAX_RECORDS_PER_ENVELOPE = 50;
     static final int PRELOAD_RECORDS_PER_ENVELOPE = 50;
     static final Instant T0 = Instant.parse("2026-09-01T00:00:00Z");
@@ -33,8 +34,16 @@ public final class BenchWorkload {
     static final long MEASURE_START_MS = T0.toEpochMilli() + Duration.ofDays(1).toMillis();
 
     private static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
-    private static final String[] READS = {"SecretGet", "SecretGet", "SecretGet", "KeyGet", "CertificateGet",
-            "SecretListVersions", "KeyGetDeleted", "CertificatePolicyGet"};
+    private static final String[] READS = {
+        "SecretGet",
+        "SecretGet",
+        "SecretGet",
+        "KeyGet",
+        "CertificateGet",
+        "SecretListVersions",
+        "KeyGetDeleted",
+        "CertificatePolicyGet"
+    };
     private static final String[] KINDS = {"secrets", "keys", "certificates"};
     /** One object in this many is a vault itself, read through ARM (VaultGet, long UPN claim). */
     private static final int VAULT_OBJECT_EVERY = 40;
@@ -44,7 +53,8 @@ public final class BenchWorkload {
     final long terms;
 
     /** The measured phase: messages (envelopes or single records) and what they hold. */
-    public record Measured(String[] messages, int[] recordsPerMessage, long records, long counting, long newTerms, long bytes) {
+    public record Measured(
+            String[] messages, int[] recordsPerMessage, long records, long counting, long newTerms, long bytes) {
         /** The first message timed: the first quarter warms up the code of the measured shapes, untimed. */
         int timedFrom() {
             return messages.length / 4;
@@ -148,8 +158,13 @@ public final class BenchWorkload {
             messages.add(m);
             counts.add(n);
         }
-        return new Measured(messages.toArray(String[]::new), counts.stream().mapToInt(Integer::intValue).toArray(),
-                made, counting, fresh, bytes);
+        return new Measured(
+                messages.toArray(String[]::new),
+                counts.stream().mapToInt(Integer::intValue).toArray(),
+                made,
+                counting,
+                fresh,
+                bytes);
     }
 
     // ---- the record shapes ----
@@ -180,44 +195,74 @@ public final class BenchWorkload {
     }
 
     private static void appendHead(StringBuilder sb, long time, int o, String operation, String resultType, long seq) {
-        sb.append("{\"time\":\"").append(AuditStreamGenerator.azureTime(time)).append("\",\"category\":\"AuditEvent\",\"resourceId\":\"")
-                .append(resourceId(o)).append("\",\"operationName\":\"").append(operation)
-                .append("\",\"operationVersion\":\"7.5\",\"resultType\":\"").append(resultType)
-                .append("\",\"durationMs\":\"").append(5 + seq % 200).append("\",\"correlationId\":\"")
-                .append(uuid(seq)).append('"');
+        sb.append("{\"time\":\"")
+                .append(AuditStreamGenerator.azureTime(time))
+                .append("\",\"category\":\"AuditEvent\",\"resourceId\":\"")
+                .append(resourceId(o))
+                .append("\",\"operationName\":\"")
+                .append(operation)
+                .append("\",\"operationVersion\":\"7.5\",\"resultType\":\"")
+                .append(resultType)
+                .append("\",\"durationMs\":\"")
+                .append(5 + seq % 200)
+                .append("\",\"correlationId\":\"")
+                .append(uuid(seq))
+                .append('"');
     }
 
     /**
      * A read that counts: data plane (short {@code upn} claim) or, for a vault object, control plane through ARM (the
      * long claim URI only). {@code padded}: the claims and properties real records carry, to about 1.5 KB.
      */
-    private static void appendRead(StringBuilder sb, long time, int u, int o, int status, boolean padded, int ip, long seq) {
+    private static void appendRead(
+            StringBuilder sb, long time, int u, int o, int status, boolean padded, int ip, long seq) {
         boolean controlPlane = isVault(o);
         String id = objectId(o);
         appendHead(sb, time, o, controlPlane ? "VaultGet" : READS[(int) (seq % READS.length)], "Success", seq);
-        sb.append(",\"resultSignature\":\"").append(status == 200 ? "OK" : "Forbidden")
-                .append("\",\"callerIpAddress\":\"198.51.100.").append(1 + ip).append('"');
+        sb.append(",\"resultSignature\":\"")
+                .append(status == 200 ? "OK" : "Forbidden")
+                .append("\",\"callerIpAddress\":\"198.51.100.")
+                .append(1 + ip)
+                .append('"');
         sb.append(",\"identity\":{\"claim\":{");
         if (controlPlane) {
             sb.append('"').append(UPN_CLAIM_URI).append("\":\"").append(upn(u)).append("\",");
         } else {
-            sb.append("\"upn\":\"").append(upn(u)).append("\",\"unique_name\":\"").append(upn(u)).append("\",");
+            sb.append("\"upn\":\"")
+                    .append(upn(u))
+                    .append("\",\"unique_name\":\"")
+                    .append(upn(u))
+                    .append("\",");
         }
-        sb.append("\"oid\":\"").append(uuid(u * 31L + 5)).append("\",\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\"");
+        sb.append("\"oid\":\"")
+                .append(uuid(u * 31L + 5))
+                .append("\",\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\"");
         if (padded) {
-            sb.append(",\"http://schemas.microsoft.com/identity/claims/tenantid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\"")
-                    .append(",\"http://schemas.microsoft.com/identity/claims/objectidentifier\":\"").append(uuid(u * 31L + 5))
+            sb.append(
+                            ",\"http://schemas.microsoft.com/identity/claims/tenantid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\"")
+                    .append(",\"http://schemas.microsoft.com/identity/claims/objectidentifier\":\"")
+                    .append(uuid(u * 31L + 5))
                     .append("\",\"scp\":\"user_impersonation\",\"appidacr\":\"0\",\"idtyp\":\"user\",\"ver\":\"1.0\"")
-                    .append(",\"ipaddr\":\"198.51.100.").append(1 + ip).append("\",\"name\":\"User ").append(u)
-                    .append("\",\"xms_az_nwperimid\":[],\"xms_mirid\":\"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourcegroups/sec-platform/providers/Microsoft.ManagedIdentity/userAssignedIdentities/none\"");
+                    .append(",\"ipaddr\":\"198.51.100.")
+                    .append(1 + ip)
+                    .append("\",\"name\":\"User ")
+                    .append(u)
+                    .append(
+                            "\",\"xms_az_nwperimid\":[],\"xms_mirid\":\"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourcegroups/sec-platform/providers/Microsoft.ManagedIdentity/userAssignedIdentities/none\"");
         }
         sb.append("}}");
-        sb.append(",\"properties\":{\"id\":\"").append(id).append("\",\"requestUri\":\"").append(id)
-                .append("?api-version=7.5\",\"httpStatusCode\":").append(status)
+        sb.append(",\"properties\":{\"id\":\"")
+                .append(id)
+                .append("\",\"requestUri\":\"")
+                .append(id)
+                .append("?api-version=7.5\",\"httpStatusCode\":")
+                .append(status)
                 .append(",\"clientInfo\":\"azsdk-net-Security.KeyVault.Secrets/4.6.0 (.NET 8.0.8; Ubuntu 22.04)\"");
         if (padded) {
-            sb.append(",\"isRbacAuthorized\":true,\"tlsVersion\":\"TLS1_3\",\"addrAuthType\":\"Public\",\"trustedService\":\"false\"")
-                    .append(",\"isAccessPolicyMatch\":false,\"properties\":{\"attributes\":{\"enabled\":true,\"created\":1725148800,\"updated\":1725148800,\"recoveryLevel\":\"Recoverable+Purgeable\",\"recoverableDays\":90}}");
+            sb.append(
+                            ",\"isRbacAuthorized\":true,\"tlsVersion\":\"TLS1_3\",\"addrAuthType\":\"Public\",\"trustedService\":\"false\"")
+                    .append(
+                            ",\"isAccessPolicyMatch\":false,\"properties\":{\"attributes\":{\"enabled\":true,\"created\":1725148800,\"updated\":1725148800,\"recoveryLevel\":\"Recoverable+Purgeable\",\"recoverableDays\":90}}");
         }
         sb.append("}}");
     }
@@ -226,18 +271,41 @@ public final class BenchWorkload {
     private static void appendEcs(StringBuilder sb, long time, int u, int o, int status, long seq) {
         String ts = Instant.ofEpochMilli(time).toString();
         String id = objectId(o);
-        sb.append("{\"@timestamp\":\"").append(Instant.ofEpochMilli(time - 1500))
-                .append("\",\"ecs\":{\"version\":\"8.11.0\"},\"data_stream\":{\"dataset\":\"azure.platformlogs\",\"namespace\":\"default\",\"type\":\"logs\"}")
-                .append(",\"event\":{\"dataset\":\"azure.platformlogs\",\"action\":\"SecretGet\",\"outcome\":\"success\",\"kind\":\"event\",\"ingested\":\"")
-                .append(ts).append("\",\"duration\":41000000}")
-                .append(",\"azure\":{\"resource\":{\"name\":\"").append(vault(o).toUpperCase()).append("\",\"id\":\"").append(resourceId(o))
-                .append("\",\"provider\":\"MICROSOFT.KEYVAULT/VAULTS\",\"group\":\"SEC-PLATFORM\"},\"subscription_id\":\"0B1F6471-1BF0-4DDA-AEC3-CB9272F09590\"")
-                .append(",\"correlation_id\":\"").append(uuid(seq)).append("\",\"platformlogs\":{\"category\":\"AuditEvent\",\"operation_name\":\"SecretGet\",\"result_type\":\"Success\",\"result_signature\":\"OK\"")
-                .append(",\"identity\":{\"claim\":{\"upn\":\"").append(upn(u)).append("\",\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\",\"oid\":\"").append(uuid(u * 31L + 5)).append("\"}}")
-                .append(",\"properties\":{\"id\":\"").append(id).append("\",\"requestUri\":\"").append(id).append("?api-version=7.5\",\"httpStatusCode\":").append(status)
+        sb.append("{\"@timestamp\":\"")
+                .append(Instant.ofEpochMilli(time - 1500))
+                .append(
+                        "\",\"ecs\":{\"version\":\"8.11.0\"},\"data_stream\":{\"dataset\":\"azure.platformlogs\",\"namespace\":\"default\",\"type\":\"logs\"}")
+                .append(
+                        ",\"event\":{\"dataset\":\"azure.platformlogs\",\"action\":\"SecretGet\",\"outcome\":\"success\",\"kind\":\"event\",\"ingested\":\"")
+                .append(ts)
+                .append("\",\"duration\":41000000}")
+                .append(",\"azure\":{\"resource\":{\"name\":\"")
+                .append(vault(o).toUpperCase())
+                .append("\",\"id\":\"")
+                .append(resourceId(o))
+                .append(
+                        "\",\"provider\":\"MICROSOFT.KEYVAULT/VAULTS\",\"group\":\"SEC-PLATFORM\"},\"subscription_id\":\"0B1F6471-1BF0-4DDA-AEC3-CB9272F09590\"")
+                .append(",\"correlation_id\":\"")
+                .append(uuid(seq))
+                .append(
+                        "\",\"platformlogs\":{\"category\":\"AuditEvent\",\"operation_name\":\"SecretGet\",\"result_type\":\"Success\",\"result_signature\":\"OK\"")
+                .append(",\"identity\":{\"claim\":{\"upn\":\"")
+                .append(upn(u))
+                .append("\",\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\",\"oid\":\"")
+                .append(uuid(u * 31L + 5))
+                .append("\"}}")
+                .append(",\"properties\":{\"id\":\"")
+                .append(id)
+                .append("\",\"requestUri\":\"")
+                .append(id)
+                .append("?api-version=7.5\",\"httpStatusCode\":")
+                .append(status)
                 .append(",\"clientInfo\":\"AzureCLI/2.66.0\",\"isRbacAuthorized\":true,\"tlsVersion\":\"TLS1_3\"}}}")
-                .append(",\"source\":{\"ip\":\"198.51.100.77\",\"geo\":{\"country_iso_code\":\"NL\"}},\"cloud\":{\"provider\":\"azure\",\"region\":\"westeurope\"}")
-                .append(",\"user\":{\"name\":\"").append(upn(u)).append("\"},\"tags\":[\"forwarded\",\"azure-platformlogs\"]}");
+                .append(
+                        ",\"source\":{\"ip\":\"198.51.100.77\",\"geo\":{\"country_iso_code\":\"NL\"}},\"cloud\":{\"provider\":\"azure\",\"region\":\"westeurope\"}")
+                .append(",\"user\":{\"name\":\"")
+                .append(upn(u))
+                .append("\"},\"tags\":[\"forwarded\",\"azure-platformlogs\"]}");
     }
 
     /** What must not count (sample lines 3, 5, 6, 12, and a failed read). */
@@ -245,32 +313,46 @@ public final class BenchWorkload {
         switch (kind) {
             case 0 -> { // a write
                 appendHead(sb, time, o, "SecretSet", "Success", seq);
-                sb.append(",\"identity\":{\"claim\":{\"upn\":\"").append(upn(u)).append("\"}},\"properties\":{\"id\":\"")
-                        .append(objectId(o)).append("\",\"httpStatusCode\":200}}");
+                sb.append(",\"identity\":{\"claim\":{\"upn\":\"")
+                        .append(upn(u))
+                        .append("\"}},\"properties\":{\"id\":\"")
+                        .append(objectId(o))
+                        .append("\",\"httpStatusCode\":200}}");
             }
             case 1 -> { // a list: no object id
                 appendHead(sb, time, o, "SecretList", "Success", seq);
-                sb.append(",\"identity\":{\"claim\":{\"upn\":\"").append(upn(u)).append("\"}},\"properties\":{\"httpStatusCode\":200,\"requestUri\":\"https://")
-                        .append(vault(o)).append(".vault.azure.net/secrets?api-version=7.5\"}}");
+                sb.append(",\"identity\":{\"claim\":{\"upn\":\"")
+                        .append(upn(u))
+                        .append("\"}},\"properties\":{\"httpStatusCode\":200,\"requestUri\":\"https://")
+                        .append(vault(o))
+                        .append(".vault.azure.net/secrets?api-version=7.5\"}}");
             }
             case 2 -> { // an app-only token: no upn
                 appendHead(sb, time, o, "SecretGet", "Success", seq);
-                sb.append(",\"identity\":{\"claim\":{\"appid\":\"7c9e6679-7425-40de-944b-e07fc1f90ae7\",\"idtyp\":\"app\"}},\"properties\":{\"id\":\"")
-                        .append(objectId(o)).append("\",\"httpStatusCode\":200}}");
+                sb.append(
+                                ",\"identity\":{\"claim\":{\"appid\":\"7c9e6679-7425-40de-944b-e07fc1f90ae7\",\"idtyp\":\"app\"}},\"properties\":{\"id\":\"")
+                        .append(objectId(o))
+                        .append("\",\"httpStatusCode\":200}}");
             }
             case 3 -> { // failed
                 appendHead(sb, time, o, "SecretGet", "Failure", seq);
-                sb.append(",\"identity\":{\"claim\":{\"upn\":\"").append(upn(u)).append("\"}},\"properties\":{\"id\":\"")
-                        .append(objectId(o)).append("\",\"httpStatusCode\":500}}");
+                sb.append(",\"identity\":{\"claim\":{\"upn\":\"")
+                        .append(upn(u))
+                        .append("\"}},\"properties\":{\"id\":\"")
+                        .append(objectId(o))
+                        .append("\",\"httpStatusCode\":500}}");
             }
             default -> // another category in the same hub
-                sb.append("{\"time\":\"").append(AuditStreamGenerator.azureTime(time)).append("\",\"category\":\"AppServiceHTTPLogs\",\"operationName\":\"Microsoft.Web/sites/log\"")
-                        .append(",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\",\"properties\":{\"CsMethod\":\"GET\",\"CsUriStem\":\"/api/cart\",\"ScStatus\":200,\"TimeTaken\":12}}");
+                sb.append("{\"time\":\"")
+                        .append(AuditStreamGenerator.azureTime(time))
+                        .append("\",\"category\":\"AppServiceHTTPLogs\",\"operationName\":\"Microsoft.Web/sites/log\"")
+                        .append(
+                                ",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\",\"properties\":{\"CsMethod\":\"GET\",\"CsUriStem\":\"/api/cart\",\"ScStatus\":200,\"TimeTaken\":12}}");
         }
     }
 
-
     private static String uuid(long seq) {
-        return new java.util.UUID(0x2f3e0c1179b44a5eL ^ (seq * 0x9e3779b97f4a7c15L), 0x8d1d5c7e1b2a9f60L + seq).toString();
+        return new java.util.UUID(0x2f3e0c1179b44a5eL ^ (seq * 0x9e3779b97f4a7c15L), 0x8d1d5c7e1b2a9f60L + seq)
+                .toString();
     }
 }

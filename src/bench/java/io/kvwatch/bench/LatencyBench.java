@@ -51,11 +51,17 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 final class LatencyBench {
 
     private static final Pattern ORIGIN = Pattern.compile("\"kvwatch\\.origin\":\"[^\"@]*-(\\d+)@(\\d+)#\\d+\"");
-    private static final Map<String, String> LOG_APPEND_TIME = Map.of("message.timestamp.type", "LogAppendTime",
-            "retention.ms", "-1");
+    private static final Map<String, String> LOG_APPEND_TIME =
+            Map.of("message.timestamp.type", "LogAppendTime", "retention.ms", "-1");
 
-    record Result(String guarantee, String outOfOrderness, Duration checkpointInterval, int alerts,
-                  double[] appendToAppend, double[] appendToVisible, String load) {}
+    record Result(
+            String guarantee,
+            String outOfOrderness,
+            Duration checkpointInterval,
+            int alerts,
+            double[] appendToAppend,
+            double[] appendToVisible,
+            String load) {}
 
     private LatencyBench() {}
 
@@ -63,8 +69,10 @@ final class LatencyBench {
         int rate = Integer.parseInt(opts.getOrDefault("latency-rate", "2000"));
         int seconds = Integer.parseInt(opts.getOrDefault("latency-seconds", "40"));
         List<String[]> configs = new ArrayList<>();
-        for (String c : opts.getOrDefault("latency-configs",
-                "at-least-once/100 ms/1 s,exactly-once/100 ms/1 s,at-least-once/30 s/10 s,exactly-once/30 s/10 s").split(",")) {
+        for (String c : opts.getOrDefault(
+                        "latency-configs",
+                        "at-least-once/100 ms/1 s,exactly-once/100 ms/1 s,at-least-once/30 s/10 s,exactly-once/30 s/10 s")
+                .split(",")) {
             configs.add(c.split("/"));
         }
         StringBuilder table = new StringBuilder("### Alert latency (real broker, LogAppendTime; p=2, 2 partitions, "
@@ -75,20 +83,37 @@ final class LatencyBench {
         try (KafkaBroker broker = KafkaBroker.start()) {
             int n = 0;
             for (String[] c : configs) {
-                Result r = run(broker, "run" + (n++), c[0], c[1], TimeUtils.parseDuration(c[2]),
-                        rate, seconds, out);
-                table.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
-                        r.guarantee(), r.outOfOrderness(), BenchMain.millis(r.checkpointInterval().toMillis()), r.alerts(),
-                        ms(r.appendToAppend(), 0.5), ms(r.appendToAppend(), 0.99), ms(r.appendToAppend(), 1.0),
-                        ms(r.appendToVisible(), 0.5), ms(r.appendToVisible(), 0.99), ms(r.appendToVisible(), 1.0), r.load()));
+                Result r = run(broker, "run" + (n++), c[0], c[1], TimeUtils.parseDuration(c[2]), rate, seconds, out);
+                table.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
+                        r.guarantee(),
+                        r.outOfOrderness(),
+                        BenchMain.millis(r.checkpointInterval().toMillis()),
+                        r.alerts(),
+                        ms(r.appendToAppend(), 0.5),
+                        ms(r.appendToAppend(), 0.99),
+                        ms(r.appendToAppend(), 1.0),
+                        ms(r.appendToVisible(), 0.5),
+                        ms(r.appendToVisible(), 0.99),
+                        ms(r.appendToVisible(), 1.0),
+                        r.load()));
                 System.out.println(table);
             }
         }
         return table.toString();
     }
 
-    static Result run(KafkaBroker broker, String name, String guarantee, String outOfOrderness, Duration checkpoints,
-                      int rate, int seconds, Path out) throws Exception {
+    static Result run(
+            KafkaBroker broker,
+            String name,
+            String guarantee,
+            String outOfOrderness,
+            Duration checkpoints,
+            int rate,
+            int seconds,
+            Path out)
+            throws Exception {
         String in = "kv-audit-" + name;
         String alerts = "kv-alerts-" + name;
         broker.createTopic(in, 2, LOG_APPEND_TIME);
@@ -113,7 +138,11 @@ final class LatencyBench {
 
         Configuration conf = new Configuration();
         LoopbackMiniCluster.withSlots(2).getConfiguration().toMap().forEach(conf::setString);
-        conf.setString("execution.checkpointing.dir", Files.createDirectories(out.resolve("latency-checkpoints")).toUri().toString());
+        conf.setString(
+                "execution.checkpointing.dir",
+                Files.createDirectories(out.resolve("latency-checkpoints"))
+                        .toUri()
+                        .toString());
         BenchWorkload workload = new BenchWorkload(20_000);
         BenchWorkload.Measured traffic = workload.measured((long) rate * (seconds + 120), 9);
 
@@ -121,11 +150,15 @@ final class LatencyBench {
         List<long[]> seen = new ArrayList<>(); // partition, offset, alert append time, readable at
         AtomicBoolean stop = new AtomicBoolean();
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build());
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(broker))) {
+                        .setConfiguration(conf)
+                        .setNumTaskManagers(1)
+                        .setNumSlotsPerTaskManager(2)
+                        .build());
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(broker))) {
             cluster.start();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            new KeyVaultNewTermsJob(config, KeyVaultNewTermsJob.inputFrom(config), KeyVaultNewTermsJob.outputsFrom(config))
+            new KeyVaultNewTermsJob(
+                            config, KeyVaultNewTermsJob.inputFrom(config), KeyVaultNewTermsJob.outputsFrom(config))
                     .build(env);
             JobID job = cluster.submitJob(env.getStreamGraph()).get().getJobID();
 
@@ -141,7 +174,8 @@ final class LatencyBench {
             long preloadDeadline = System.currentTimeMillis() + 180_000;
             int next = 0;
             while (size(seen) < workload.terms * 0.99 && System.currentTimeMillis() < preloadDeadline) {
-                next = paced(producer, in, traffic, rate, 1_000, null, next); // event time moves on, as with live traffic
+                next = paced(
+                        producer, in, traffic, rate, 1_000, null, next); // event time moves on, as with live traffic
             }
             BenchMain.log(name + ": preload alerted " + size(seen) + " of " + workload.terms + " terms; measuring "
                     + guarantee + ", out-of-orderness " + outOfOrderness + ", checkpoints every " + checkpoints);
@@ -149,8 +183,8 @@ final class LatencyBench {
             // Warm-up, measured window, and a tail that lets the window's last alerts out.
             next = paced(producer, in, traffic, rate, 10_000, null, next);
             next = paced(producer, in, traffic, rate, seconds * 1000L, appendTimes, next);
-            long tail = Math.max(10_000, config.get(JobOptions.OUT_OF_ORDERNESS).toMillis()
-                    + 2 * checkpoints.toMillis() + 5_000);
+            long tail = Math.max(
+                    10_000, config.get(JobOptions.OUT_OF_ORDERNESS).toMillis() + 2 * checkpoints.toMillis() + 5_000);
             paced(producer, in, traffic, rate, tail, null, next);
             stop.set(true);
             reader.join(10_000);
@@ -167,7 +201,13 @@ final class LatencyBench {
                     }
                 }
             }
-            return new Result(guarantee, outOfOrderness, checkpoints, toAppend.size(), sorted(toAppend), sorted(toVisible),
+            return new Result(
+                    guarantee,
+                    outOfOrderness,
+                    checkpoints,
+                    toAppend.size(),
+                    sorted(toAppend),
+                    sorted(toVisible),
                     load + " → " + Machine.load());
         }
     }
@@ -176,8 +216,15 @@ final class LatencyBench {
      * Sends messages at {@code rate} records per second for {@code millis}, starting at message {@code from}; with
      * {@code appendTimes}, records each message's broker-assigned append time. Returns the next message index.
      */
-    private static int paced(KafkaProducer<byte[], byte[]> producer, String topic, BenchWorkload.Measured traffic,
-                             int rate, long millis, Map<Long, Long> appendTimes, int from) throws InterruptedException {
+    private static int paced(
+            KafkaProducer<byte[], byte[]> producer,
+            String topic,
+            BenchWorkload.Measured traffic,
+            int rate,
+            long millis,
+            Map<Long, Long> appendTimes,
+            int from)
+            throws InterruptedException {
         double recordsPerMessage = (double) traffic.records() / traffic.messages().length;
         long intervalNanos = (long) (1e9 * recordsPerMessage / rate);
         long start = System.nanoTime();
@@ -188,12 +235,15 @@ final class LatencyBench {
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
-            producer.send(new ProducerRecord<>(topic, bytes(traffic.messages()[i % traffic.messages().length])),
-                    appendTimes == null ? null : (meta, e) -> {
-                        if (e == null) {
-                            appendTimes.put(((long) meta.partition() << 48) | meta.offset(), meta.timestamp());
-                        }
-                    });
+            producer.send(
+                    new ProducerRecord<>(topic, bytes(traffic.messages()[i % traffic.messages().length])),
+                    appendTimes == null
+                            ? null
+                            : (meta, e) -> {
+                                if (e == null) {
+                                    appendTimes.put(((long) meta.partition() << 48) | meta.offset(), meta.timestamp());
+                                }
+                            });
         }
         producer.flush();
         return i;
@@ -216,7 +266,9 @@ final class LatencyBench {
                     Matcher m = ORIGIN.matcher(r.value());
                     if (m.find()) {
                         synchronized (seen) {
-                            seen.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), r.timestamp(), now});
+                            seen.add(new long[] {
+                                Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), r.timestamp(), now
+                            });
                         }
                     }
                 }

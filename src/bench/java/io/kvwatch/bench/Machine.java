@@ -13,13 +13,22 @@ final class Machine {
     static String describe() {
         String cpu = "unknown CPU";
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            cpu = lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+            cpu = lines.filter(l -> l.startsWith("model name"))
+                    .findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .orElse(cpu);
         } catch (IOException ignored) {
             // not Linux: the CPU stays unnamed
         }
-        return String.format("Machine: %d cores (%s), %.0f GiB RAM, %s %s, JVM max heap %.1f GiB; load average at start %s",
-                Runtime.getRuntime().availableProcessors(), cpu, totalMemoryGiB(), System.getProperty("java.vm.name"),
-                System.getProperty("java.version"), Runtime.getRuntime().maxMemory() / (double) (1L << 30), load());
+        return String.format(
+                "Machine: %d cores (%s), %.0f GiB RAM, %s %s, JVM max heap %.1f GiB; load average at start %s",
+                Runtime.getRuntime().availableProcessors(),
+                cpu,
+                totalMemoryGiB(),
+                System.getProperty("java.vm.name"),
+                System.getProperty("java.version"),
+                Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                load());
     }
 
     /**
@@ -27,7 +36,8 @@ final class Machine {
      * core would give if the job had it to itself; wall-clock rates also measure the neighbours.
      */
     static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
@@ -42,8 +52,10 @@ final class Machine {
 
     private static double totalMemoryGiB() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/meminfo"))) {
-            return lines.filter(l -> l.startsWith("MemTotal")).findFirst()
-                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / (1024.0 * 1024.0)).orElse(0.0);
+            return lines.filter(l -> l.startsWith("MemTotal"))
+                    .findFirst()
+                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / (1024.0 * 1024.0))
+                    .orElse(0.0);
         } catch (IOException e) {
             return 0;
         }

@@ -18,9 +18,13 @@ final class Micro {
         Options options = new OptionsBuilder()
                 .include(opts.getOrDefault("jmh-include", "io\\.kvwatch\\.bench\\.jmh\\..*"))
                 .forks(Integer.parseInt(opts.getOrDefault("jmh-forks", "1")))
-                .warmupIterations(3).warmupTime(TimeValue.seconds(2))
-                .measurementIterations(5).measurementTime(TimeValue.seconds(2))
-                .jvmArgsAppend("-Xmx2g", "--add-opens=java.base/java.util=ALL-UNNAMED",
+                .warmupIterations(3)
+                .warmupTime(TimeValue.seconds(2))
+                .measurementIterations(5)
+                .measurementTime(TimeValue.seconds(2))
+                .jvmArgsAppend(
+                        "-Xmx2g",
+                        "--add-opens=java.base/java.util=ALL-UNNAMED",
                         "--add-opens=java.base/java.lang=ALL-UNNAMED",
                         "-Dlog4j.configurationFile=" + System.getProperty("log4j.configurationFile", ""))
                 .build();
@@ -31,8 +35,13 @@ final class Micro {
         for (RunResult r : results) {
             var primary = r.getPrimaryResult();
             String name = r.getParams().getBenchmark().replace("io.kvwatch.bench.jmh.", "");
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %s |\n", name, primary.getScore(),
-                    primary.getScoreError(), primary.getScoreUnit()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.3f | %.3f | %s |\n",
+                    name,
+                    primary.getScore(),
+                    primary.getScoreError(),
+                    primary.getScoreUnit()));
         }
         return sb.toString();
     }

@@ -23,6 +23,7 @@ final class PlainLoopBaseline extends Baselines.Loop {
     /** The bundled rule's operations: the one condition of its query this loop evaluates on the JSON itself. */
     private static final Set<String> READ_OPERATIONS =
             DetectionRule.bundled().query().requiredValues(RecordField.EVENT_ACTION);
+
     private static final long WINDOW = DetectionRule.bundled().historyWindow().toMillis();
 
     final Map<String, Long> lastSeen;
@@ -66,7 +67,8 @@ final class PlainLoopBaseline extends Baselines.Loop {
             time = Instant.parse(event.path("ingested").textValue()).toEpochMilli();
         } else {
             String resourceId = r.path("resourceId").textValue();
-            if (!"AuditEvent".equalsIgnoreCase(r.path("category").textValue()) || resourceId == null
+            if (!"AuditEvent".equalsIgnoreCase(r.path("category").textValue())
+                    || resourceId == null
                     || !resourceId.toUpperCase(Locale.ROOT).contains("/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/")
                     || !"Success".equalsIgnoreCase(r.path("resultType").textValue())
                     || !READ_OPERATIONS.contains(r.path("operationName").textValue())) {

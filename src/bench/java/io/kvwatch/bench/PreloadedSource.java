@@ -42,6 +42,7 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         final AtomicLong lastMeasuredNanos = new AtomicLong(Long.MIN_VALUE);
         /** CPU time of the whole JVM (every thread: tasks, network, GC, JIT) at the same two moments. */
         final AtomicLong firstMeasuredCpuNanos = new AtomicLong(Long.MAX_VALUE);
+
         final AtomicLong lastMeasuredCpuNanos = new AtomicLong(Long.MIN_VALUE);
         /** The first message timed: those before it warm the JIT up on the measured shapes. */
         final int timedFrom;
@@ -131,7 +132,8 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         @Override
         public InputStatus pollNext(ReaderOutput<RawMessage> output) {
             if (nextPreload < run.workload.preloadEnvelopes()) {
-                output.collect(new RawMessage(run.workload.preloadEnvelope(nextPreload), RawMessage.NO_TIMESTAMP, "preload"));
+                output.collect(
+                        new RawMessage(run.workload.preloadEnvelope(nextPreload), RawMessage.NO_TIMESTAMP, "preload"));
                 nextPreload += run.parallelism;
                 return InputStatus.MORE_AVAILABLE;
             }

@@ -33,8 +33,14 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  */
 final class ThroughputBench {
 
-    record Result(int parallelism, long records, double seconds, double cpuSeconds,
-                  double preloadSeconds, Checkpoint incremental, Checkpoint full) {
+    record Result(
+            int parallelism,
+            long records,
+            double seconds,
+            double cpuSeconds,
+            double preloadSeconds,
+            Checkpoint incremental,
+            Checkpoint full) {
         double recordsPerSecond() {
             return records / seconds;
         }
@@ -54,13 +60,17 @@ final class ThroughputBench {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
 
-    static Result run(BenchWorkload workload, BenchWorkload.Measured measured, int parallelism, String backend,
-                      Path workDir) throws Exception {
+    static Result run(
+            BenchWorkload workload, BenchWorkload.Measured measured, int parallelism, String backend, Path workDir)
+            throws Exception {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
         Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
         boolean rocks = backend.equals("rocksdb");
         Configuration conf = new Configuration();
-        io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism).getConfiguration().toMap().forEach(conf::setString);
+        io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism)
+                .getConfiguration()
+                .toMap()
+                .forEach(conf::setString);
         conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, rocks);
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
@@ -75,7 +85,10 @@ final class ThroughputBench {
         PreloadedSource.Run run = new PreloadedSource.Run(workload, measured.messages(), parallelism, timedFrom);
         PreloadedSource.current = run;
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build())) {
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(parallelism)
+                .build())) {
             cluster.start();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             JobConfig config = JobConfig.of(Map.of(
@@ -98,8 +111,14 @@ final class ThroughputBench {
             await(run.finished, "measured phase");
             stopProfile(profile, workDir.getParent().resolve("profile-" + backend + "-p" + parallelism + ".jfr"));
             cluster.cancelJob(job).get(1, TimeUnit.MINUTES);
-            return new Result(parallelism, measured.recordsFrom(timedFrom), run.measuredSeconds(),
-                    run.measuredCpuSeconds(), preloadSeconds, rocks ? first : null, full);
+            return new Result(
+                    parallelism,
+                    measured.recordsFrom(timedFrom),
+                    run.measuredSeconds(),
+                    run.measuredCpuSeconds(),
+                    preloadSeconds,
+                    rocks ? first : null,
+                    full);
         } finally {
             PreloadedSource.current = null;
         }
@@ -134,8 +153,11 @@ final class ThroughputBench {
     private static Checkpoint checkpoint(MiniCluster cluster, JobID job, CheckpointType type) throws Exception {
         long id = cluster.triggerCheckpoint(job, type).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         for (int i = 0; i < 600; i++) {
-            AbstractCheckpointStats stats = cluster.getExecutionGraph(job).get()
-                    .getCheckpointStatsSnapshot().getHistory().getCheckpointById(id);
+            AbstractCheckpointStats stats = cluster.getExecutionGraph(job)
+                    .get()
+                    .getCheckpointStatsSnapshot()
+                    .getHistory()
+                    .getCheckpointById(id);
             if (stats != null && stats.getStatus() == CheckpointStatsStatus.COMPLETED) {
                 return new Checkpoint(stats.getStateSize(), stats.getEndToEndDuration());
             }

@@ -41,8 +41,17 @@ public final class AlertDocument {
             throw new IllegalStateException(e);
         }
         for (String part : new String[] {
-                ruleId, r.upn, r.objectId, Long.toString(eventTime(r).toEpochMilli()),
-                r.operation, r.correlationId, r.requestUri, r.sourceIp, Integer.toString(r.sourcePort), r.sourceAddress}) {
+            ruleId,
+            r.upn,
+            r.objectId,
+            Long.toString(eventTime(r).toEpochMilli()),
+            r.operation,
+            r.correlationId,
+            r.requestUri,
+            r.sourceIp,
+            Integer.toString(r.sourcePort),
+            r.sourceAddress
+        }) {
             sha.update((part == null ? "" : part).getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
         }
@@ -142,14 +151,24 @@ public final class AlertDocument {
         if (suppression != null) {
             ArrayNode terms = doc.putArray("kibana.alert.suppression.terms");
             for (int i = 0; i < suppression.fields.length; i++) {
-                terms.addObject().put("field", suppression.fields[i]).putArray("value").add(suppression.values[i]);
+                terms.addObject()
+                        .put("field", suppression.fields[i])
+                        .putArray("value")
+                        .add(suppression.values[i]);
             }
-            doc.put("kibana.alert.suppression.start", Instant.ofEpochMilli(suppression.start).toString());
-            doc.put("kibana.alert.suppression.end", Instant.ofEpochMilli(suppression.end).toString());
+            doc.put(
+                    "kibana.alert.suppression.start",
+                    Instant.ofEpochMilli(suppression.start).toString());
+            doc.put(
+                    "kibana.alert.suppression.end",
+                    Instant.ofEpochMilli(suppression.end).toString());
             doc.put("kibana.alert.suppression.docs_count", suppression.suppressedCount);
         }
-        doc.put("kvwatch.previous_seen",
-                detection.previousSeen == Detection.NEVER ? null : Instant.ofEpochMilli(detection.previousSeen).toString());
+        doc.put(
+                "kvwatch.previous_seen",
+                detection.previousSeen == Detection.NEVER
+                        ? null
+                        : Instant.ofEpochMilli(detection.previousSeen).toString());
         doc.put("kvwatch.late", detection.late);
         doc.put("kvwatch.origin", r.origin);
         doc.put("kvwatch.input_shape", r.shape);
@@ -174,8 +193,8 @@ public final class AlertDocument {
                 ? "no earlier read of it by this user in the previous " + rule.historyWindowText()
                 : "last read by this user at " + Instant.ofEpochMilli(d.previousSeen) + ", more than "
                         + rule.historyWindowText() + " before";
-        return r.operation + status + " of " + r.objectId + " in vault " + r.vaultName + " by " + r.upn
-                + " from " + (r.sourceIp != null ? r.sourceIp : r.sourceAddress) + ": " + history + ".";
+        return r.operation + status + " of " + r.objectId + " in vault " + r.vaultName + " by " + r.upn + " from "
+                + (r.sourceIp != null ? r.sourceIp : r.sourceAddress) + ": " + history + ".";
     }
 
     private static ArrayNode threat(DetectionRule rule) {

@@ -37,8 +37,8 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Sup
     public static final String UID = "alert-suppression";
 
     /** Same-instant alerts in a fixed order, so that the same one opens the window in every run. */
-    private static final Comparator<Detection> SAME_INSTANT = Comparator
-            .comparing((Detection d) -> d.record.upn, Comparator.nullsFirst(Comparator.naturalOrder()))
+    private static final Comparator<Detection> SAME_INSTANT = Comparator.comparing(
+                    (Detection d) -> d.record.upn, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(d -> d.record.objectId, Comparator.nullsFirst(Comparator.naturalOrder()));
 
     private final List<RecordField> keys;
@@ -48,6 +48,7 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Sup
     private transient ValueState<SuppressionWindow> window;
     /** With {@link #inEventTimeOrder}: alerts waiting for the watermark, by event time. */
     private transient MapState<Long, List<Detection>> waiting;
+
     private transient Counter suppressed;
 
     public AlertSuppressor(List<RecordField> keys, Duration duration) {
@@ -78,12 +79,14 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Sup
 
     @Override
     public void open(OpenContext openContext) {
-        window = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("suppression-window", TypeInformation.of(SuppressionWindow.class)));
+        window = getRuntimeContext()
+                .getState(
+                        new ValueStateDescriptor<>("suppression-window", TypeInformation.of(SuppressionWindow.class)));
         suppressed = getRuntimeContext().getMetricGroup().counter("alertsSuppressed");
         if (inEventTimeOrder) {
-            waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("suppression-waiting", Types.LONG,
-                    Types.LIST(TypeInformation.of(Detection.class))));
+            waiting = getRuntimeContext()
+                    .getMapState(new MapStateDescriptor<>(
+                            "suppression-waiting", Types.LONG, Types.LIST(TypeInformation.of(Detection.class))));
         }
     }
 
@@ -117,9 +120,11 @@ public class AlertSuppressor extends KeyedProcessFunction<String, Detection, Sup
             // The next window's first alert can overtake the watermark that closes this window: close it here.
             out.collect(open);
         }
-        SuppressionWindow opened = new SuppressionWindow(d,
+        SuppressionWindow opened = new SuppressionWindow(
+                d,
                 keys.stream().map(RecordField::path).toArray(String[]::new),
-                keys.stream().map(k -> SuppressionKey.valueOf(k, d.record)).toArray(String[]::new), t);
+                keys.stream().map(k -> SuppressionKey.valueOf(k, d.record)).toArray(String[]::new),
+                t);
         out.collect(opened);
         window.update(opened);
         timers.registerEventTimeTimer(t + duration);

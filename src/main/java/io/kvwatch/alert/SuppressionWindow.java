@@ -16,9 +16,11 @@ public class SuppressionWindow {
     public Detection detection;
     /** The suppression terms: ECS field names and their values, index by index. */
     public String[] fields;
+
     public String[] values;
     /** Event time of the first and the last alert this one stands for. */
     public long start;
+
     public long end;
     /** How many later alerts with the same terms this one stands for. */
     public long suppressedCount;

@@ -41,7 +41,9 @@ public final class EventHubsConnectionString {
         for (String part : value.split(";")) {
             int eq = part.indexOf('=');
             if (eq > 0) {
-                parts.put(part.substring(0, eq).strip().toLowerCase(Locale.ROOT), part.substring(eq + 1).strip());
+                parts.put(
+                        part.substring(0, eq).strip().toLowerCase(Locale.ROOT),
+                        part.substring(eq + 1).strip());
             }
         }
         String endpoint = parts.get("endpoint");
@@ -79,7 +81,8 @@ public final class EventHubsConnectionString {
             return false;
         }
         String lower = text.toLowerCase(Locale.ROOT);
-        return lower.contains("sharedaccesskey=") || lower.contains("sharedaccesssignature=")
+        return lower.contains("sharedaccesskey=")
+                || lower.contains("sharedaccesssignature=")
                 || lower.contains("endpoint=sb://");
     }
 

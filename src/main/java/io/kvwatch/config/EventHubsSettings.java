@@ -43,8 +43,8 @@ public final class EventHubsSettings {
             String given = namespace.strip().toLowerCase(Locale.ROOT);
             int dot = given.indexOf('.');
             String name = dot < 0 ? given : given.substring(0, dot);
-            boolean matches = dot < 0 ? name.equals(connectionString.namespace())
-                    : given.equals(connectionString.endpointHost());
+            boolean matches =
+                    dot < 0 ? name.equals(connectionString.namespace()) : given.equals(connectionString.endpointHost());
             if (!matches) {
                 throw new SetupException("eventhubs.namespace is '" + namespace.strip()
                         + "' but the connection string is for " + connectionString.endpointHost());
@@ -63,8 +63,11 @@ public final class EventHubsSettings {
         p.put("bootstrap.servers", bootstrapServers());
         p.put("security.protocol", "SASL_SSL");
         p.put("sasl.mechanism", "PLAIN");
-        p.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"
-                + " username=\"$ConnectionString\" password=\"" + connectionString.revealForJaasConfig() + "\";");
+        p.put(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                        + " username=\"$ConnectionString\" password=\"" + connectionString.revealForJaasConfig()
+                        + "\";");
         p.put("request.timeout.ms", "60000");
         // Refresh before the service drops the connection at 240 s, rather than sending on a dead one.
         p.put("metadata.max.age.ms", "180000");
@@ -98,15 +101,25 @@ public final class EventHubsSettings {
             }
         }
         String compression = userProperties.get("compression.type");
-        if (compression != null && !ALLOWED_COMPRESSION.contains(compression.strip().toLowerCase(Locale.ROOT))) {
+        if (compression != null
+                && !ALLOWED_COMPRESSION.contains(compression.strip().toLowerCase(Locale.ROOT))) {
             throw new SetupException("compression.type '" + compression.strip()
                     + "' is not supported by the Event Hubs Kafka endpoint; use none (the default) or gzip");
         }
-        checkBelow(userProperties, "max.request.size", SERVICE_MAX_REQUEST_SIZE,
+        checkBelow(
+                userProperties,
+                "max.request.size",
+                SERVICE_MAX_REQUEST_SIZE,
                 "Event Hubs closes the connection on larger requests");
-        checkBelow(userProperties, "connections.max.idle.ms", SERVICE_IDLE_CLOSE_MS,
+        checkBelow(
+                userProperties,
+                "connections.max.idle.ms",
+                SERVICE_IDLE_CLOSE_MS,
                 "Azure closes connections idle for 240 s");
-        checkBelow(userProperties, "metadata.max.age.ms", SERVICE_IDLE_CLOSE_MS,
+        checkBelow(
+                userProperties,
+                "metadata.max.age.ms",
+                SERVICE_IDLE_CLOSE_MS,
                 "Azure closes connections idle for 240 s");
     }
 

@@ -124,8 +124,10 @@ public final class JobConfig {
         try {
             return values.get(option);
         } catch (IllegalArgumentException e) {
-            throw new SetupException("Invalid value for '" + option.key() + "': " + raw.get(option.key())
-                    + " (expected " + OptionsHelp.typeName(option) + ")", e);
+            throw new SetupException(
+                    "Invalid value for '" + option.key() + "': " + raw.get(option.key()) + " (expected "
+                            + OptionsHelp.typeName(option) + ")",
+                    e);
         }
     }
 
@@ -165,8 +167,9 @@ public final class JobConfig {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--") || arg.length() == 2) {
-                String shown = EventHubsConnectionString.looksLikeOne(arg) ? "(a value that looks like a connection"
-                        + " string, not shown)" : "'" + arg + "'";
+                String shown = EventHubsConnectionString.looksLikeOne(arg)
+                        ? "(a value that looks like a connection" + " string, not shown)"
+                        : "'" + arg + "'";
                 throw new SetupException("Expected --key value but found " + shown + " at position " + i
                         + " (a value with spaces needs quotes; --help lists every option)");
             }
@@ -196,14 +199,17 @@ public final class JobConfig {
         if (key.equals(CONFIG_FILE_KEY) || key.startsWith(JobOptions.KAFKA_PROPERTIES_PREFIX)) {
             return true;
         }
-        return JobOptions.all().stream()
-                .anyMatch(o -> o.key().equals(key) && JobOptions.valueType(o) != Boolean.class);
+        return JobOptions.all().stream().anyMatch(o -> o.key().equals(key) && JobOptions.valueType(o) != Boolean.class);
     }
 
     private static SetupException needsValue(String key) {
-        String what = JobOptions.all().stream().filter(o -> o.key().equals(key)).findFirst()
-                .map(o -> ": " + (JobOptions.valueType(o) == String.class ? OptionsHelp.firstSentence(o)
-                        : OptionsHelp.typeName(o)))
+        String what = JobOptions.all().stream()
+                .filter(o -> o.key().equals(key))
+                .findFirst()
+                .map(o -> ": "
+                        + (JobOptions.valueType(o) == String.class
+                                ? OptionsHelp.firstSentence(o)
+                                : OptionsHelp.typeName(o)))
                 .orElse("");
         return new SetupException("--" + key + " needs a value" + what);
     }
@@ -215,8 +221,10 @@ public final class JobConfig {
     private static void checkDurationUnits(Map<String, String> settings) {
         for (ConfigOption<?> option : JobOptions.all()) {
             String value = settings.get(option.key());
-            if (value != null && JobOptions.valueType(option) == Duration.class
-                    && BARE_NUMBER.matcher(value).matches() && !ZERO.matcher(value).matches()) {
+            if (value != null
+                    && JobOptions.valueType(option) == Duration.class
+                    && BARE_NUMBER.matcher(value).matches()
+                    && !ZERO.matcher(value).matches()) {
                 throw new SetupException(option.key() + " is '" + value.strip() + "' without a unit: write it with"
                         + " one of " + OptionsHelp.DURATION_UNITS + " (e.g. '" + value.strip() + "d' for days)");
             }
@@ -262,15 +270,18 @@ public final class JobConfig {
                     + "; keep one");
         }
         if (fromEnv != null) {
-            return EventHubsConnectionString.parse(fromEnv, "the environment variable " + EVENTHUBS_CONNECTION_STRING_ENV);
+            return EventHubsConnectionString.parse(
+                    fromEnv, "the environment variable " + EVENTHUBS_CONNECTION_STRING_ENV);
         }
         if (file != null) {
             String text;
             try {
                 text = Files.readString(Path.of(file), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new SetupException("Cannot read the Event Hubs connection string file " + file + ": "
-                        + e.getClass().getSimpleName(), e);
+                throw new SetupException(
+                        "Cannot read the Event Hubs connection string file " + file + ": "
+                                + e.getClass().getSimpleName(),
+                        e);
             }
             return EventHubsConnectionString.parse(text, "the file " + file);
         }

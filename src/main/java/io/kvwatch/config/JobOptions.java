@@ -26,126 +26,147 @@ public final class JobOptions {
 
     // ---- input and output of the local (file) mode
 
-    public static final ConfigOption<String> INPUT =
-            key("input").stringType().noDefaultValue()
-                    .withDescription("NDJSON file or directory of Event Hubs messages to read. Without it (and without"
-                            + " a Kafka source) the job reads its bundled sample.");
+    public static final ConfigOption<String> INPUT = key("input")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("NDJSON file or directory of Event Hubs messages to read. Without it (and without"
+                    + " a Kafka source) the job reads its bundled sample.");
 
-    public static final ConfigOption<String> OUTPUT =
-            key("output").stringType().noDefaultValue()
-                    .withDescription("Where alerts go in file mode: a file (one alert per line), or a directory"
-                            + " (ending in '/', or existing) of part files. Without it alerts are printed to stdout.");
+    public static final ConfigOption<String> OUTPUT = key("output")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Where alerts go in file mode: a file (one alert per line), or a directory"
+                    + " (ending in '/', or existing) of part files. Without it alerts are printed to stdout.");
 
-    public static final ConfigOption<String> DEAD_LETTER_OUTPUT =
-            key("dead-letters").stringType().noDefaultValue()
-                    .withDescription("Where dead letters go in file mode, as for 'output'. Without it they are"
-                            + " printed to stderr.");
+    public static final ConfigOption<String> DEAD_LETTER_OUTPUT = key("dead-letters")
+            .stringType()
+            .noDefaultValue()
+            .withDescription(
+                    "Where dead letters go in file mode, as for 'output'. Without it they are" + " printed to stderr.");
 
     // ---- the rule
 
-    public static final ConfigOption<String> RULE =
-            key("rule").stringType().noDefaultValue()
-                    .withDescription("Detection-rules TOML file of the rule (Elastic's format): its query, new-terms"
-                            + " fields, history window, severity, risk score, name, id and MITRE mapping. Read when"
-                            + " the job is submitted, on the client, and shipped with the job: tasks never read it."
-                            + " A rule the job cannot follow is refused then. Default: the bundled rule, Elastic's"
-                            + " as released (14-day history, severity medium, risk score 43).");
+    public static final ConfigOption<String> RULE = key("rule")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Detection-rules TOML file of the rule (Elastic's format): its query, new-terms"
+                    + " fields, history window, severity, risk score, name, id and MITRE mapping. Read when"
+                    + " the job is submitted, on the client, and shipped with the job: tasks never read it."
+                    + " A rule the job cannot follow is refused then. Default: the bundled rule, Elastic's"
+                    + " as released (14-day history, severity medium, risk score 43).");
 
-    public static final ConfigOption<Duration> HISTORY_WINDOW =
-            key("history-window").durationType().noDefaultValue()
-                    .withDescription("A term alerts when it was not seen within this span before. Default: the"
-                            + " rule's history_window_start (14 days in the bundled rule); when set, it overrides"
-                            + " the rule file's.");
+    public static final ConfigOption<Duration> HISTORY_WINDOW = key("history-window")
+            .durationType()
+            .noDefaultValue()
+            .withDescription("A term alerts when it was not seen within this span before. Default: the"
+                    + " rule's history_window_start (14 days in the bundled rule); when set, it overrides"
+                    + " the rule file's.");
 
-    public static final ConfigOption<Duration> STATE_TTL =
-            key("state-ttl").durationType().noDefaultValue()
-                    .withDescription("Processing-time TTL of the detector's state, a backstop for terms whose event-time"
-                            + " cleanup cannot fire. Default: history-window + 1 day. Must exceed history-window. Raise"
-                            + " it above the window plus the longest outage and catch-up to ride through: a term"
-                            + " untouched for this long in processing time is forgotten and alerts again when read.");
+    public static final ConfigOption<Duration> STATE_TTL = key("state-ttl")
+            .durationType()
+            .noDefaultValue()
+            .withDescription("Processing-time TTL of the detector's state, a backstop for terms whose event-time"
+                    + " cleanup cannot fire. Default: history-window + 1 day. Must exceed history-window. Raise"
+                    + " it above the window plus the longest outage and catch-up to ride through: a term"
+                    + " untouched for this long in processing time is forgotten and alerts again when read.");
 
-    public static final ConfigOption<Boolean> REQUIRE_2XX =
-            key("require-2xx").booleanType().defaultValue(false)
-                    .withDescription("Count only requests Key Vault served (HTTP 2xx). Off by default, as in"
-                            + " Elastic's rule, so refused attempts (403/404 with resultType Success) alert too.");
+    public static final ConfigOption<Boolean> REQUIRE_2XX = key("require-2xx")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Count only requests Key Vault served (HTTP 2xx). Off by default, as in"
+                    + " Elastic's rule, so refused attempts (403/404 with resultType Success) alert too.");
 
     // ---- starting cleanly and tuning out known-good access
 
-    public static final ConfigOption<Boolean> LEARNING =
-            key("learning").booleanType().defaultValue(false)
-                    .withDescription("Learn without alerting until event time is 'learning-period' past the earliest"
-                            + " record (by rule time; on a stream, the first each subtask sees): for a start with empty"
-                            + " state and no bootstrap from history.");
+    public static final ConfigOption<Boolean> LEARNING = key("learning")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Learn without alerting until event time is 'learning-period' past the earliest"
+                    + " record (by rule time; on a stream, the first each subtask sees): for a start with empty"
+                    + " state and no bootstrap from history.");
 
-    public static final ConfigOption<Duration> LEARNING_PERIOD =
-            key("learning-period").durationType().noDefaultValue()
-                    .withDescription("How long 'learning' lasts, in event time. Default: the history window.");
+    public static final ConfigOption<Duration> LEARNING_PERIOD = key("learning-period")
+            .durationType()
+            .noDefaultValue()
+            .withDescription("How long 'learning' lasts, in event time. Default: the history window.");
 
-    public static final ConfigOption<String> EXCEPTIONS =
-            key("exceptions").stringType().noDefaultValue()
-                    .withDescription("YAML or JSON file of rule exceptions (known-good access): an excepted record"
-                            + " neither alerts nor enters the history.");
+    public static final ConfigOption<String> EXCEPTIONS = key("exceptions")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("YAML or JSON file of rule exceptions (known-good access): an excepted record"
+                    + " neither alerts nor enters the history.");
 
-    public static final ConfigOption<Duration> EXCEPTIONS_RELOAD_INTERVAL =
-            key("exceptions-reload-interval").durationType().defaultValue(Duration.ofMinutes(1))
-                    .withDescription("How often a running job checks the exceptions file for changes where it is"
-                            + " readable by the tasks (0 turns reloading off).");
+    public static final ConfigOption<Duration> EXCEPTIONS_RELOAD_INTERVAL = key("exceptions-reload-interval")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(1))
+            .withDescription("How often a running job checks the exceptions file for changes where it is"
+                    + " readable by the tasks (0 turns reloading off).");
 
-    public static final ConfigOption<String> SUPPRESSION_FIELDS =
-            key("suppression-fields").stringType().noDefaultValue()
-                    .withDescription("Alert suppression: at most one alert per value of these fields (any of upn,"
-                            + " object-id, vault, appid, source-ip, operation, comma-separated) per"
-                            + " 'suppression-duration'. Off when not set.");
+    public static final ConfigOption<String> SUPPRESSION_FIELDS = key("suppression-fields")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Alert suppression: at most one alert per value of these fields (any of upn,"
+                    + " object-id, vault, appid, source-ip, operation, comma-separated) per"
+                    + " 'suppression-duration'. Off when not set.");
 
-    public static final ConfigOption<Duration> SUPPRESSION_DURATION =
-            key("suppression-duration").durationType().defaultValue(Duration.ofHours(1))
-                    .withDescription("Event-time span of one suppression window.");
+    public static final ConfigOption<Duration> SUPPRESSION_DURATION = key("suppression-duration")
+            .durationType()
+            .defaultValue(Duration.ofHours(1))
+            .withDescription("Event-time span of one suppression window.");
 
     // ---- event time
 
-    public static final ConfigOption<Duration> OUT_OF_ORDERNESS =
-            key("out-of-orderness").durationType().defaultValue(Duration.ofSeconds(30))
-                    .withDescription("How far behind the newest timestamp a record may arrive and still be decided"
-                            + " as if in order. Alerts wait this long for the watermark.");
+    public static final ConfigOption<Duration> OUT_OF_ORDERNESS = key("out-of-orderness")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("How far behind the newest timestamp a record may arrive and still be decided"
+                    + " as if in order. Alerts wait this long for the watermark.");
 
-    public static final ConfigOption<Duration> IDLENESS =
-            key("idleness").durationType().defaultValue(Duration.ofMinutes(1))
-                    .withDescription("A source split (Kafka partition) without records for this long stops holding"
-                            + " back the watermark.");
+    public static final ConfigOption<Duration> IDLENESS = key("idleness")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(1))
+            .withDescription("A source split (Kafka partition) without records for this long stops holding"
+                    + " back the watermark.");
 
-    public static final ConfigOption<Boolean> IDLE_WATERMARK_FOLLOWS_CLOCK =
-            key("idle-watermark-follows-clock").booleanType().noDefaultValue()
-                    .withDescription("Kafka input: once a partition has been quiet for 'idleness', its watermark"
-                            + " follows the wall clock minus 'out-of-orderness', so that the last alerts leave"
-                            + " even when no more records come. Only right when record timestamps are broker append"
-                            + " times. Default: on for Event Hubs (the enqueued time), off for plain Kafka.");
+    public static final ConfigOption<Boolean> IDLE_WATERMARK_FOLLOWS_CLOCK = key("idle-watermark-follows-clock")
+            .booleanType()
+            .noDefaultValue()
+            .withDescription("Kafka input: once a partition has been quiet for 'idleness', its watermark"
+                    + " follows the wall clock minus 'out-of-orderness', so that the last alerts leave"
+                    + " even when no more records come. Only right when record timestamps are broker append"
+                    + " times. Default: on for Event Hubs (the enqueued time), off for plain Kafka.");
 
     // ---- input hygiene
 
-    public static final ConfigOption<MemorySize> MAX_MESSAGE_SIZE =
-            key("max-message-size").memoryType().defaultValue(MemorySize.parse("4mb"))
-                    .withDescription("Messages larger than this are dead-lettered unparsed (Event Hubs allows 1 MB"
-                            + " on Standard and Premium, 20 MB on Dedicated).");
+    public static final ConfigOption<MemorySize> MAX_MESSAGE_SIZE = key("max-message-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("4mb"))
+            .withDescription("Messages larger than this are dead-lettered unparsed (Event Hubs allows 1 MB"
+                    + " on Standard and Premium, 20 MB on Dedicated).");
 
-    public static final ConfigOption<Integer> DEAD_LETTER_MAX_ORIGINAL =
-            key("dead-letter-max-original").intType().defaultValue(16 * 1024)
-                    .withDescription("The original text in a dead letter is cut to this many characters.");
+    public static final ConfigOption<Integer> DEAD_LETTER_MAX_ORIGINAL = key("dead-letter-max-original")
+            .intType()
+            .defaultValue(16 * 1024)
+            .withDescription("The original text in a dead letter is cut to this many characters.");
 
     // ---- runtime
 
-    public static final ConfigOption<Integer> PARALLELISM =
-            key("parallelism").intType().noDefaultValue()
-                    .withDescription("Parallelism of the job; by default the cluster's (parallelism.default).");
+    public static final ConfigOption<Integer> PARALLELISM = key("parallelism")
+            .intType()
+            .noDefaultValue()
+            .withDescription("Parallelism of the job; by default the cluster's (parallelism.default).");
 
-    public static final ConfigOption<Integer> MAX_PARALLELISM =
-            key("max-parallelism").intType().defaultValue(4096)
-                    .withDescription("Number of key groups: the most the keyed detector can ever be scaled out to."
-                            + " Fixed for the life of the state; changing it invalidates savepoints.");
+    public static final ConfigOption<Integer> MAX_PARALLELISM = key("max-parallelism")
+            .intType()
+            .defaultValue(4096)
+            .withDescription("Number of key groups: the most the keyed detector can ever be scaled out to."
+                    + " Fixed for the life of the state; changing it invalidates savepoints.");
 
-    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
-            key("checkpoint-interval").durationType().defaultValue(Duration.ofSeconds(10))
-                    .withDescription("Checkpoint interval used when the cluster configures none"
-                            + " (execution.checkpointing.interval wins when set).");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = key("checkpoint-interval")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("Checkpoint interval used when the cluster configures none"
+                    + " (execution.checkpointing.interval wins when set).");
 
     // ---- Kafka / Event Hubs
     //
@@ -153,33 +174,38 @@ public final class JobOptions {
     // reach one cluster: 'kafka.bootstrap-servers', or the Event Hubs namespace. See KafkaSettings for how these
     // become client properties, and the README for worked examples.
 
-    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
-            key("kafka.bootstrap-servers").stringType().noDefaultValue()
-                    .withDescription("host:port[,host:port...] of a self-hosted Kafka cluster. With Event Hubs it"
-                            + " defaults to NAMESPACE.servicebus.windows.net:9093; set it only to go through a proxy"
-                            + " or tunnel.");
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS = key("kafka.bootstrap-servers")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("host:port[,host:port...] of a self-hosted Kafka cluster. With Event Hubs it"
+                    + " defaults to NAMESPACE.servicebus.windows.net:9093; set it only to go through a proxy"
+                    + " or tunnel.");
 
-    public static final ConfigOption<String> KAFKA_TOPIC =
-            key("kafka.topic").stringType().noDefaultValue()
-                    .withDescription("Topic(s) (event hubs) to read, comma-separated. Setting it selects the Kafka"
-                            + " input instead of files.");
+    public static final ConfigOption<String> KAFKA_TOPIC = key("kafka.topic")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Topic(s) (event hubs) to read, comma-separated. Setting it selects the Kafka"
+                    + " input instead of files.");
 
-    public static final ConfigOption<String> KAFKA_GROUP_ID =
-            key("kafka.group-id").stringType().defaultValue("kvwatch-keyvault-new-terms")
-                    .withDescription("Consumer group: where the job commits its read positions at each checkpoint"
-                            + " (for monitoring and for 'committed-*' starting offsets). On Event Hubs, a consumer"
-                            + " group of the event hub.");
+    public static final ConfigOption<String> KAFKA_GROUP_ID = key("kafka.group-id")
+            .stringType()
+            .defaultValue("kvwatch-keyvault-new-terms")
+            .withDescription("Consumer group: where the job commits its read positions at each checkpoint"
+                    + " (for monitoring and for 'committed-*' starting offsets). On Event Hubs, a consumer"
+                    + " group of the event hub.");
 
-    public static final ConfigOption<StartingOffsets> KAFKA_STARTING_OFFSETS =
-            key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_EARLIEST)
-                    .withDescription("Where a job started without a checkpoint or savepoint begins to read:"
-                            + " committed-earliest (the group's committed offsets, else the earliest),"
-                            + " committed-latest, earliest or latest. A restored job resumes from its checkpoint.");
+    public static final ConfigOption<StartingOffsets> KAFKA_STARTING_OFFSETS = key("kafka.starting-offsets")
+            .enumType(StartingOffsets.class)
+            .defaultValue(StartingOffsets.COMMITTED_EARLIEST)
+            .withDescription("Where a job started without a checkpoint or savepoint begins to read:"
+                    + " committed-earliest (the group's committed offsets, else the earliest),"
+                    + " committed-latest, earliest or latest. A restored job resumes from its checkpoint.");
 
-    public static final ConfigOption<Boolean> KAFKA_BOUNDED =
-            key("kafka.bounded").booleanType().defaultValue(false)
-                    .withDescription("Stop at the latest offsets seen when the job starts, then end: for backfills"
-                            + " and tests.");
+    public static final ConfigOption<Boolean> KAFKA_BOUNDED = key("kafka.bounded")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription(
+                    "Stop at the latest offsets seen when the job starts, then end: for backfills" + " and tests.");
 
     /**
      * Prefix for pass-through Kafka client properties: {@code kafka.properties.ssl.truststore.location=...} sets the
@@ -188,28 +214,32 @@ public final class JobOptions {
      */
     public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
 
-    public static final ConfigOption<Duration> KAFKA_CHECK_TIMEOUT =
-            key("kafka.check-timeout").durationType().defaultValue(Duration.ofSeconds(30))
-                    .withDescription("A local run first checks that the Kafka cluster (or Event Hubs namespace)"
-                            + " answers and has every topic the job reads and writes, and gives up after this long"
-                            + " with the cause. On a cluster, the job's restart strategy governs instead.");
+    public static final ConfigOption<Duration> KAFKA_CHECK_TIMEOUT = key("kafka.check-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("A local run first checks that the Kafka cluster (or Event Hubs namespace)"
+                    + " answers and has every topic the job reads and writes, and gives up after this long"
+                    + " with the cause. On a cluster, the job's restart strategy governs instead.");
 
-    public static final ConfigOption<String> KAFKA_PROPERTIES_FILE =
-            key("kafka.properties-file").stringType().noDefaultValue()
-                    .withDescription("A Java properties file of Kafka client properties (no prefix), e.g. a mounted"
-                            + " secret holding sasl.jaas.config. 'kafka.properties.*' settings win over it.");
+    public static final ConfigOption<String> KAFKA_PROPERTIES_FILE = key("kafka.properties-file")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("A Java properties file of Kafka client properties (no prefix), e.g. a mounted"
+                    + " secret holding sasl.jaas.config. 'kafka.properties.*' settings win over it.");
 
-    public static final ConfigOption<String> EVENTHUBS_NAMESPACE =
-            key("eventhubs.namespace").stringType().noDefaultValue()
-                    .withDescription("Azure Event Hubs namespace (the NAME of NAME.servicebus.windows.net): selects"
-                            + " the Event Hubs preset (SASL_SSL, Microsoft's recommended client settings). Without"
-                            + " it, the namespace of the connection string's Endpoint is used.");
+    public static final ConfigOption<String> EVENTHUBS_NAMESPACE = key("eventhubs.namespace")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Azure Event Hubs namespace (the NAME of NAME.servicebus.windows.net): selects"
+                    + " the Event Hubs preset (SASL_SSL, Microsoft's recommended client settings). Without"
+                    + " it, the namespace of the connection string's Endpoint is used.");
 
-    public static final ConfigOption<String> EVENTHUBS_CONNECTION_STRING_FILE =
-            key("eventhubs.connection-string-file").stringType().noDefaultValue()
-                    .withDescription("File holding the Event Hubs connection string (e.g. a mounted Kubernetes"
-                            + " secret). The alternative is the environment variable"
-                            + " KVWATCH_EVENTHUBS_CONNECTION_STRING; never a command-line argument.");
+    public static final ConfigOption<String> EVENTHUBS_CONNECTION_STRING_FILE = key("eventhubs.connection-string-file")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("File holding the Event Hubs connection string (e.g. a mounted Kubernetes"
+                    + " secret). The alternative is the environment variable"
+                    + " KVWATCH_EVENTHUBS_CONNECTION_STRING; never a command-line argument.");
 
     /**
      * The name the connection string would have as a setting. It is not one: given as an argument or in a file it is
@@ -218,34 +248,39 @@ public final class JobOptions {
      */
     public static final String EVENTHUBS_CONNECTION_STRING = "eventhubs.connection-string";
 
-    public static final ConfigOption<String> ALERTS_TOPIC =
-            key("alerts.topic").stringType().noDefaultValue()
-                    .withDescription("Topic (event hub) for alerts, keyed by alert id. Setting it selects the Kafka"
-                            + " outputs instead of files; 'dead-letters.topic' is then required.");
+    public static final ConfigOption<String> ALERTS_TOPIC = key("alerts.topic")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Topic (event hub) for alerts, keyed by alert id. Setting it selects the Kafka"
+                    + " outputs instead of files; 'dead-letters.topic' is then required.");
 
-    public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
-            key("dead-letters.topic").stringType().noDefaultValue()
-                    .withDescription("Topic (event hub) for dead letters, unkeyed.");
+    public static final ConfigOption<String> DEAD_LETTERS_TOPIC = key("dead-letters.topic")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Topic (event hub) for dead letters, unkeyed.");
 
-    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
-            key("delivery-guarantee").enumType(DeliveryGuarantee.class).noDefaultValue()
-                    .withDescription("exactly-once (Kafka transactions, committed at each checkpoint; consumers"
-                            + " read with isolation.level=read_committed) or at-least-once (a failure may repeat"
-                            + " alerts; the alert id makes the repeat recognisable). Default: exactly-once for"
-                            + " Kafka, at-least-once for Event Hubs.");
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = key("delivery-guarantee")
+            .enumType(DeliveryGuarantee.class)
+            .noDefaultValue()
+            .withDescription("exactly-once (Kafka transactions, committed at each checkpoint; consumers"
+                    + " read with isolation.level=read_committed) or at-least-once (a failure may repeat"
+                    + " alerts; the alert id makes the repeat recognisable). Default: exactly-once for"
+                    + " Kafka, at-least-once for Event Hubs.");
 
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
-            key("transactional-id-prefix").stringType().defaultValue("kvwatch-keyvault-new-terms")
-                    .withDescription("Exactly-once only: prefix of the sinks' Kafka transactional ids, unique per"
-                            + " job on a cluster ('-alerts' and '-dead-letters' are appended). Keep it across"
-                            + " restarts, so that a restored job can abort its predecessor's open transactions.");
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = key("transactional-id-prefix")
+            .stringType()
+            .defaultValue("kvwatch-keyvault-new-terms")
+            .withDescription("Exactly-once only: prefix of the sinks' Kafka transactional ids, unique per"
+                    + " job on a cluster ('-alerts' and '-dead-letters' are appended). Keep it across"
+                    + " restarts, so that a restored job can abort its predecessor's open transactions.");
 
-    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
-            key("transaction-timeout").durationType().defaultValue(Duration.ofMinutes(15))
-                    .withDescription("Exactly-once only: the producers' transaction.timeout.ms. At most the"
-                            + " brokers' transaction.max.timeout.ms (Kafka's default: 15 min); it must outlast a"
-                            + " checkpoint interval plus the longest outage to recover from, or the broker aborts"
-                            + " the open transaction and its alerts are lost.");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = key("transaction-timeout")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(15))
+            .withDescription("Exactly-once only: the producers' transaction.timeout.ms. At most the"
+                    + " brokers' transaction.max.timeout.ms (Kafka's default: 15 min); it must outlast a"
+                    + " checkpoint interval plus the longest outage to recover from, or the broker aborts"
+                    + " the open transaction and its alerts are lost.");
 
     /** Where a job without restored state begins to read its topics. */
     public enum StartingOffsets {
@@ -268,10 +303,11 @@ public final class JobOptions {
     }
     // ---- state
 
-    public static final ConfigOption<String> SAVEPOINT =
-            key("savepoint").stringType().noDefaultValue()
-                    .withDescription("BootstrapHistory: the directory it writes the detector's savepoint to. The job"
-                            + " run locally: the savepoint to start from (on a cluster, 'flink run -s' does this).");
+    public static final ConfigOption<String> SAVEPOINT = key("savepoint")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("BootstrapHistory: the directory it writes the detector's savepoint to. The job"
+                    + " run locally: the savepoint to start from (on a cluster, 'flink run -s' does this).");
 
     /** Every option with the type of its value, in the order of this file (which groups them by subject). */
     private static final Map<ConfigOption<?>, Class<?>> TYPES = declaredOptions();

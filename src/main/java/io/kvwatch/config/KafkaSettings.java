@@ -27,14 +27,22 @@ public final class KafkaSettings {
 
     /** Client properties that the job sets from its own settings (or that Flink's connector sets itself). */
     private static final Map<String, String> JOB_OWNED = Map.of(
-            "bootstrap.servers", "use " + JobOptions.KAFKA_BOOTSTRAP_SERVERS.key() + " (or eventhubs.namespace)",
-            "group.id", "use " + JobOptions.KAFKA_GROUP_ID.key(),
-            "transactional.id", "use " + JobOptions.TRANSACTIONAL_ID_PREFIX.key(),
-            "transaction.timeout.ms", "use " + JobOptions.TRANSACTION_TIMEOUT.key(),
-            "key.deserializer", "the job reads bytes",
-            "value.deserializer", "the job reads bytes",
-            "key.serializer", "the job writes bytes",
-            "value.serializer", "the job writes bytes");
+            "bootstrap.servers",
+            "use " + JobOptions.KAFKA_BOOTSTRAP_SERVERS.key() + " (or eventhubs.namespace)",
+            "group.id",
+            "use " + JobOptions.KAFKA_GROUP_ID.key(),
+            "transactional.id",
+            "use " + JobOptions.TRANSACTIONAL_ID_PREFIX.key(),
+            "transaction.timeout.ms",
+            "use " + JobOptions.TRANSACTION_TIMEOUT.key(),
+            "key.deserializer",
+            "the job reads bytes",
+            "value.deserializer",
+            "the job reads bytes",
+            "key.serializer",
+            "the job writes bytes",
+            "value.serializer",
+            "the job writes bytes");
 
     private final String bootstrapServers;
     private final boolean eventHubs;
@@ -52,13 +60,19 @@ public final class KafkaSettings {
     private final String transactionalIdPrefix;
     private final Duration transactionTimeout;
 
-    private KafkaSettings(JobConfig config, String bootstrapServers, EventHubsSettings eventHubs,
-            Map<String, String> consumer, Map<String, String> producer) {
+    private KafkaSettings(
+            JobConfig config,
+            String bootstrapServers,
+            EventHubsSettings eventHubs,
+            Map<String, String> consumer,
+            Map<String, String> producer) {
         this.bootstrapServers = bootstrapServers;
         this.eventHubs = eventHubs != null;
         this.consumer = consumer;
         this.producer = producer;
-        this.topics = config.getOptional(JobOptions.KAFKA_TOPIC).map(KafkaSettings::splitTopics).orElse(List.of());
+        this.topics = config.getOptional(JobOptions.KAFKA_TOPIC)
+                .map(KafkaSettings::splitTopics)
+                .orElse(List.of());
         this.groupId = config.get(JobOptions.KAFKA_GROUP_ID);
         this.startingOffsets = config.get(JobOptions.KAFKA_STARTING_OFFSETS);
         this.bounded = config.get(JobOptions.KAFKA_BOUNDED);
@@ -82,8 +96,11 @@ public final class KafkaSettings {
                 || config.getOptional(JobOptions.DEAD_LETTERS_TOPIC).isPresent();
         if (!reads && !writes) {
             List<String> stray = new ArrayList<>();
-            for (var option : List.of(JobOptions.KAFKA_BOOTSTRAP_SERVERS, JobOptions.EVENTHUBS_NAMESPACE,
-                    JobOptions.KAFKA_PROPERTIES_FILE, JobOptions.DELIVERY_GUARANTEE)) {
+            for (var option : List.of(
+                    JobOptions.KAFKA_BOOTSTRAP_SERVERS,
+                    JobOptions.EVENTHUBS_NAMESPACE,
+                    JobOptions.KAFKA_PROPERTIES_FILE,
+                    JobOptions.DELIVERY_GUARANTEE)) {
                 config.getOptional(option).ifPresent(v -> stray.add(option.key()));
             }
             if (!config.kafkaClientProperties().isEmpty()) {
@@ -111,12 +128,13 @@ public final class KafkaSettings {
         checkModes(config, reads, writes);
 
         Map<String, String> user = new LinkedHashMap<>();
-        config.getOptional(JobOptions.KAFKA_PROPERTIES_FILE).ifPresent(f -> user.putAll(PropertiesFile.read(Path.of(f), "Kafka properties file")));
+        config.getOptional(JobOptions.KAFKA_PROPERTIES_FILE)
+                .ifPresent(f -> user.putAll(PropertiesFile.read(Path.of(f), "Kafka properties file")));
         user.putAll(config.kafkaClientProperties());
         for (Map.Entry<String, String> owned : JOB_OWNED.entrySet()) {
             if (user.containsKey(owned.getKey())) {
-                throw new SetupException("The Kafka client property '" + owned.getKey()
-                        + "' is set by the job: " + owned.getValue());
+                throw new SetupException(
+                        "The Kafka client property '" + owned.getKey() + "' is set by the job: " + owned.getValue());
             }
         }
 
@@ -137,7 +155,8 @@ public final class KafkaSettings {
             producer.putAll(eventHubs.producerProperties());
         } else if (bootstrap == null || bootstrap.isBlank()) {
             throw new SetupException("Kafka needs a cluster: set " + JobOptions.KAFKA_BOOTSTRAP_SERVERS.key()
-                    + ", or eventhubs.namespace with the connection string in " + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV
+                    + ", or eventhubs.namespace with the connection string in "
+                    + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV
                     + " or " + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key());
         }
         consumer.putAll(user);
@@ -180,7 +199,8 @@ public final class KafkaSettings {
         if (connectionString.isEmpty()) {
             if (namespace != null) {
                 throw new SetupException("eventhubs.namespace is set but no connection string: put it in the"
-                        + " environment variable " + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV + " or in a file named by "
+                        + " environment variable " + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV
+                        + " or in a file named by "
                         + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key());
             }
             return null;
@@ -189,13 +209,18 @@ public final class KafkaSettings {
     }
 
     static List<String> splitTopics(String topics) {
-        return Arrays.stream(topics.split(",")).map(String::strip).filter(t -> !t.isEmpty()).toList();
+        return Arrays.stream(topics.split(","))
+                .map(String::strip)
+                .filter(t -> !t.isEmpty())
+                .toList();
     }
 
     /** Whether a Kafka client property carries a credential, so that it is never shown or taken from arguments. */
     public static boolean isSecretClientProperty(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        return k.equals("sasl.jaas.config") || k.contains("password") || k.contains("secret")
+        return k.equals("sasl.jaas.config")
+                || k.contains("password")
+                || k.contains("secret")
                 || k.equals("ssl.keystore.key");
     }
 

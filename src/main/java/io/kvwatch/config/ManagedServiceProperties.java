@@ -48,12 +48,10 @@ public final class ManagedServiceProperties {
         try {
             groups = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new SetupException("Cannot read the runtime properties file " + file + ": "
-                    + e.getMessage(), e);
+            throw new SetupException("Cannot read the runtime properties file " + file + ": " + e.getMessage(), e);
         }
         if (groups == null || !groups.isArray()) {
-            throw new SetupException("The runtime properties file " + file
-                    + " is not a JSON array of property groups");
+            throw new SetupException("The runtime properties file " + file + " is not a JSON array of property groups");
         }
         Map<String, String> settings = new LinkedHashMap<>();
         for (JsonNode group : groups) {
@@ -62,8 +60,8 @@ public final class ManagedServiceProperties {
             }
             group.path("PropertyMap").fields().forEachRemaining(e -> {
                 if (!e.getValue().isValueNode()) {
-                    throw new SetupException("Runtime property '" + e.getKey() + "' in " + file
-                            + " is not a plain value");
+                    throw new SetupException(
+                            "Runtime property '" + e.getKey() + "' in " + file + " is not a plain value");
                 }
                 settings.put(e.getKey().trim(), e.getValue().asText().trim());
             });

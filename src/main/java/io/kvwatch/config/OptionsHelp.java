@@ -30,31 +30,43 @@ public final class OptionsHelp {
      */
     public static String text(String usage) {
         StringBuilder out = new StringBuilder(usage.strip()).append("\n\n");
-        wrap(out, "", "Every option is also read from the environment variable KVWATCH_<KEY> (upper case, '.' and '-'"
-                + " as '_', e.g. KVWATCH_HISTORY_WINDOW) and from a properties file named by --config FILE (or"
-                + " KVWATCH_CONFIG); arguments win over the environment, which wins over the file. A duration needs a"
-                + " unit: " + DURATION_UNITS + " (e.g. 14d, 30s, 2min); a bare number is refused. A flag alone means"
-                + " true; every other option needs a value.");
+        wrap(
+                out,
+                "",
+                "Every option is also read from the environment variable KVWATCH_<KEY> (upper case, '.' and '-'"
+                        + " as '_', e.g. KVWATCH_HISTORY_WINDOW) and from a properties file named by --config FILE (or"
+                        + " KVWATCH_CONFIG); arguments win over the environment, which wins over the file. A duration needs a"
+                        + " unit: " + DURATION_UNITS
+                        + " (e.g. 14d, 30s, 2min); a bare number is refused. A flag alone means"
+                        + " true; every other option needs a value.");
         out.append("\nOptions:\n");
         for (ConfigOption<?> option : JobOptions.all()) {
             String placeholder = placeholder(option);
             out.append("  --").append(option.key()).append(placeholder.isEmpty() ? "" : " " + placeholder);
             if (option.hasDefaultValue()) {
-                out.append("   (default: ").append(format(option.defaultValue())).append(')');
+                out.append("   (default: ")
+                        .append(format(option.defaultValue()))
+                        .append(')');
             }
             out.append('\n');
             Class<?> type = JobOptions.valueType(option);
             wrap(out, INDENT, (type == String.class ? "" : capitalised(typeName(option)) + ". ") + description(option));
         }
         out.append("  --").append(JobOptions.KAFKA_PROPERTIES_PREFIX).append("<name> VALUE\n");
-        wrap(out, INDENT, "A Kafka client property for the consumer and both producers, e.g."
-                + " --kafka.properties.security.protocol SSL. Credentials (sasl.jaas.config, passwords) belong in"
-                + " --kafka.properties-file, not on the command line.");
+        wrap(
+                out,
+                INDENT,
+                "A Kafka client property for the consumer and both producers, e.g."
+                        + " --kafka.properties.security.protocol SSL. Credentials (sasl.jaas.config, passwords) belong in"
+                        + " --kafka.properties-file, not on the command line.");
         out.append("  --").append(JobConfig.CONFIG_FILE_KEY).append(" FILE\n");
         wrap(out, INDENT, "A Java properties file of these options (key=value).");
         out.append("  ").append(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV).append(" (environment variable)\n");
-        wrap(out, INDENT, "The Event Hubs connection string, a secret: only here or in the file named by --"
-                + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key() + ", never an argument.");
+        wrap(
+                out,
+                INDENT,
+                "The Event Hubs connection string, a secret: only here or in the file named by --"
+                        + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key() + ", never an argument.");
         out.append("  --help\n");
         wrap(out, INDENT, "Print this text and exit.");
         return out.toString();
@@ -67,9 +79,15 @@ public final class OptionsHelp {
     public static String markdownTable() {
         StringBuilder out = new StringBuilder("| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
         for (ConfigOption<?> option : JobOptions.all()) {
-            out.append("| `").append(option.key()).append("` | ").append(typeName(option)).append(" | ")
-                    .append(option.hasDefaultValue() ? "`" + format(option.defaultValue()) + "`" : "–").append(" | ")
-                    .append(description(option).replace("|", "\\|")).append(" |\n");
+            out.append("| `")
+                    .append(option.key())
+                    .append("` | ")
+                    .append(typeName(option))
+                    .append(" | ")
+                    .append(option.hasDefaultValue() ? "`" + format(option.defaultValue()) + "`" : "–")
+                    .append(" | ")
+                    .append(description(option).replace("|", "\\|"))
+                    .append(" |\n");
         }
         return out.toString();
     }
@@ -90,8 +108,10 @@ public final class OptionsHelp {
             return "a size (e.g. 512kb, 4mb)";
         }
         if (type.isEnum()) {
-            return "one of " + Arrays.stream(type.getEnumConstants()).map(Object::toString)
-                    .collect(Collectors.joining(", "));
+            return "one of "
+                    + Arrays.stream(type.getEnumConstants())
+                            .map(Object::toString)
+                            .collect(Collectors.joining(", "));
         }
         return "text";
     }
@@ -122,12 +142,16 @@ public final class OptionsHelp {
             return "SIZE";
         }
         if (type.isEnum()) {
-            String choices = Arrays.stream(type.getEnumConstants()).map(Object::toString).collect(Collectors.joining("|"));
+            String choices =
+                    Arrays.stream(type.getEnumConstants()).map(Object::toString).collect(Collectors.joining("|"));
             return choices.length() <= 30 ? choices : "CHOICE"; // the description line lists them
         }
         String key = option.key();
-        return List.of("input", "output", "dead-letters", "savepoint", "exceptions", "rule").contains(key)
-                || key.endsWith("file") ? "PATH" : "VALUE";
+        return List.of("input", "output", "dead-letters", "savepoint", "exceptions", "rule")
+                                .contains(key)
+                        || key.endsWith("file")
+                ? "PATH"
+                : "VALUE";
     }
 
     private static String format(Object value) {

@@ -29,7 +29,8 @@ final class PropertiesFile {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(reader);
         } catch (IOException | IllegalArgumentException e) {
-            throw new SetupException("Cannot read the " + what + " " + file + ": " + reason(e), e instanceof IOException ? e : null);
+            throw new SetupException(
+                    "Cannot read the " + what + " " + file + ": " + reason(e), e instanceof IOException ? e : null);
         }
         Map<String, String> out = new LinkedHashMap<>();
         p.stringPropertyNames().forEach(k -> out.put(k.strip(), p.getProperty(k).strip()));

@@ -56,8 +56,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     static final Duration TTL_MARGIN = Duration.ofDays(1);
 
     /** Of two records of a term at one instant, the one an alert carries: by content, whatever came first. */
-    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator
-            .comparing((AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
+    private static final Comparator<AuditRecord> SAME_INSTANT = Comparator.comparing(
+                    (AuditRecord r) -> r.originalTime, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(r -> r.operation, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(r -> r.correlationId, Comparator.nullsFirst(Comparator.naturalOrder()))
             .thenComparing(r -> r.requestUri, Comparator.nullsFirst(Comparator.naturalOrder()))
@@ -76,6 +76,7 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     private transient volatile long lastWatermark;
     /** The earliest rule time this subtask has seen, for the learning period; kept across restores. */
     private transient long firstSeen;
+
     private transient ListState<Long> firstSeenState;
     /** Whether the input has ended and {@link #firstSeen} is the earliest of all of it. */
     private transient boolean inputEnded;
@@ -158,8 +159,11 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         heldBack = getRuntimeContext().getMetricGroup().counter("alertsHeldBackLearning");
         lastWatermark = Long.MIN_VALUE;
         // Wall-clock time minus the operator's watermark: how far behind real time the rule's clock runs.
-        getRuntimeContext().getMetricGroup().gauge("eventTimeLagMs",
-                () -> lastWatermark == Long.MIN_VALUE ? -1L : System.currentTimeMillis() - lastWatermark);
+        getRuntimeContext()
+                .getMetricGroup()
+                .gauge(
+                        "eventTimeLagMs",
+                        () -> lastWatermark == Long.MIN_VALUE ? -1L : System.currentTimeMillis() - lastWatermark);
     }
 
     @Override
@@ -274,8 +278,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     private long learningStart(long watermark) throws IOException {
         if (watermark == Long.MAX_VALUE && !inputEnded) {
             inputEnded = true;
-            firstSeen = Math.min(firstSeen,
-                    EarliestRuleTime.ofInput((StreamingRuntimeContext) getRuntimeContext(), firstSeen));
+            firstSeen = Math.min(
+                    firstSeen, EarliestRuleTime.ofInput((StreamingRuntimeContext) getRuntimeContext(), firstSeen));
         }
         return firstSeen;
     }

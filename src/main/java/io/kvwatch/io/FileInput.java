@@ -1,7 +1,7 @@
 package io.kvwatch.io;
 
-import io.kvwatch.model.RawMessage;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.model.RawMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,7 +31,8 @@ public final class FileInput implements MessageInput {
     public static final String BUNDLED_SAMPLE = "/samples/keyvault-audit-sample.ndjson";
 
     /** The parser's default message size limit, for inputs built without settings (tests). */
-    private static final long DEFAULT_MAX_MESSAGE_BYTES = JobOptions.MAX_MESSAGE_SIZE.defaultValue().getBytes();
+    private static final long DEFAULT_MAX_MESSAGE_BYTES =
+            JobOptions.MAX_MESSAGE_SIZE.defaultValue().getBytes();
 
     private final String path;
     private final long maxMessageBytes;
@@ -60,10 +61,11 @@ public final class FileInput implements MessageInput {
     public DataStream<RawMessage> open(StreamExecutionEnvironment env) {
         if (path == null) {
             return env.fromData(readBundledSample(), TypeInformation.of(RawMessage.class))
-                    .uid("bundled-sample-source").name("Bundled sample");
+                    .uid("bundled-sample-source")
+                    .name("Bundled sample");
         }
-        FileSource<RawMessage> source = FileSource
-                .forBulkFileFormat(new MessageFileFormat(maxMessageBytes), new Path(path))
+        FileSource<RawMessage> source = FileSource.forBulkFileFormat(
+                        new MessageFileFormat(maxMessageBytes), new Path(path))
                 .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(file -> true))
                 .build();
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "Files " + path)

@@ -58,10 +58,13 @@ public final class KafkaInput implements MessageInput {
         Duration idle = idleness;
         // A bounded read emits no watermark until its end, when Flink emits the final one: every decision waits for
         // the whole history, whatever order the partitions are read in (see MessageInput#bounded).
-        WatermarkStrategy<RawMessage> watermarks = kafka.bounded() ? WatermarkStrategy.noWatermarks()
-                : idleFollowsClock ? WatermarkStrategy.<RawMessage>forGenerator(ctx ->
-                        new IngestTimeWatermarks<>(bound, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
-                : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness).withIdleness(idleness);
+        WatermarkStrategy<RawMessage> watermarks = kafka.bounded()
+                ? WatermarkStrategy.noWatermarks()
+                : idleFollowsClock
+                        ? WatermarkStrategy.<RawMessage>forGenerator(ctx -> new IngestTimeWatermarks<>(
+                                bound, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
+                        : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness)
+                                .withIdleness(idleness);
         return env.fromSource(builder.build(), watermarks, "Kafka " + String.join(",", kafka.topics()))
                 .uid("kafka-source");
     }

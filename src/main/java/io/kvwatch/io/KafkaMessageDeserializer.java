@@ -45,7 +45,8 @@ public final class KafkaMessageDeserializer implements KafkaRecordDeserializatio
 
     private void decode(byte[] value, RawMessage message) {
         if (strictUtf8 == null) {
-            strictUtf8 = StandardCharsets.UTF_8.newDecoder()
+            strictUtf8 = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT);
         }

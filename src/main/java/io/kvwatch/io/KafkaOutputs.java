@@ -33,13 +33,16 @@ public final class KafkaOutputs implements JobOutputs {
     @Override
     public void alerts(DataStream<Alert> alerts) {
         alerts.sinkTo(sink(new AlertRecords(kafka.alertsTopic()), "-alerts"))
-                .uid(ALERT_SINK_UID).name("Alerts to Kafka " + kafka.alertsTopic());
+                .uid(ALERT_SINK_UID)
+                .name("Alerts to Kafka " + kafka.alertsTopic());
     }
 
     @Override
     public void deadLetters(DataStream<String> deadLetters) {
-        deadLetters.sinkTo(sink(new DeadLetterRecords(kafka.deadLettersTopic()), "-dead-letters"))
-                .uid("kafka-dead-letter-sink").name("Dead letters to Kafka " + kafka.deadLettersTopic());
+        deadLetters
+                .sinkTo(sink(new DeadLetterRecords(kafka.deadLettersTopic()), "-dead-letters"))
+                .uid("kafka-dead-letter-sink")
+                .name("Dead letters to Kafka " + kafka.deadLettersTopic());
     }
 
     private <T> KafkaSink<T> sink(KafkaRecordSerializationSchema<T> records, String transactionalIdSuffix) {
@@ -53,7 +56,9 @@ public final class KafkaOutputs implements JobOutputs {
             builder.setTransactionalIdPrefix(kafka.transactionalIdPrefix() + transactionalIdSuffix);
             // Flink's default (1 h) exceeds Kafka's default broker cap (transaction.max.timeout.ms, 15 min): the
             // producer would be refused at the first transaction.
-            builder.setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeout().toMillis()));
+            builder.setProperty(
+                    "transaction.timeout.ms",
+                    Long.toString(kafka.transactionTimeout().toMillis()));
         }
         return builder.build();
     }
@@ -72,8 +77,12 @@ public final class KafkaOutputs implements JobOutputs {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(Alert alert, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, null,
-                    alert.id.getBytes(StandardCharsets.UTF_8), alert.json.getBytes(StandardCharsets.UTF_8));
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    null,
+                    alert.id.getBytes(StandardCharsets.UTF_8),
+                    alert.json.getBytes(StandardCharsets.UTF_8));
         }
     }
 

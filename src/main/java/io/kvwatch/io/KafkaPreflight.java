@@ -40,7 +40,8 @@ public final class KafkaPreflight {
     private KafkaPreflight() {}
 
     public static void check(KafkaSettings kafka, Duration timeout) {
-        String cluster = kafka.isEventHubs() ? "the Event Hubs namespace at " + kafka.bootstrapServers()
+        String cluster = kafka.isEventHubs()
+                ? "the Event Hubs namespace at " + kafka.bootstrapServers()
                 : "the Kafka cluster at " + kafka.bootstrapServers();
         reachable(kafka.bootstrapServers(), cluster, timeout);
 
@@ -63,7 +64,8 @@ public final class KafkaPreflight {
         List<String> missing = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin client = Admin.create(admin)) {
-            Map<String, KafkaFuture<TopicDescription>> described = client.describeTopics(topics.keySet()).topicNameValues();
+            Map<String, KafkaFuture<TopicDescription>> described =
+                    client.describeTopics(topics.keySet()).topicNameValues();
             for (String topic : topics.keySet()) { // in the order of the settings, input first
                 long left = Math.max(1, deadline - System.nanoTime());
                 try {
@@ -132,9 +134,11 @@ public final class KafkaPreflight {
 
     private static SetupException refusal(Throwable cause, String cluster, String topic, KafkaSettings kafka) {
         if (cause instanceof AuthenticationException) {
-            return new SetupException(cluster + " refused the job's credentials (" + cause.getClass().getSimpleName()
+            return new SetupException(cluster + " refused the job's credentials ("
+                    + cause.getClass().getSimpleName()
                     + safeMessage(cause, kafka) + "): check the connection string ("
-                    + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV + " or " + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key()
+                    + JobConfig.EVENTHUBS_CONNECTION_STRING_ENV + " or "
+                    + JobOptions.EVENTHUBS_CONNECTION_STRING_FILE.key()
                     + ") or the SASL/TLS settings in " + JobOptions.KAFKA_PROPERTIES_FILE.key());
         }
         if (cause instanceof AuthorizationException) {

@@ -35,8 +35,11 @@ public final class LineFileSink<T> implements Sink<T> {
             Files.createDirectories(path.getParent());
         }
         boolean restored = context.getRestoredCheckpointId().isPresent();
-        BufferedWriter writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        BufferedWriter writer = Files.newBufferedWriter(
+                path,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
                 restored ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         return new SinkWriter<>() {
             @Override

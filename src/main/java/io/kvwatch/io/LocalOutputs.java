@@ -44,11 +44,13 @@ public final class LocalOutputs implements JobOutputs {
         if (path == null) {
             sink = new PrintSink<>(stderr);
         } else if (directory) {
-            sink = FileSink.<T>forRowFormat(new org.apache.flink.core.fs.Path(path), new SimpleStringEncoder<>()).build();
+            sink = FileSink.<T>forRowFormat(new org.apache.flink.core.fs.Path(path), new SimpleStringEncoder<>())
+                    .build();
         } else {
             sink = new LineFileSink<>(path);
         }
-        DataStreamSink<T> attached = stream.sinkTo(sink).uid(uid).name(what + (path == null ? " to console" : " to " + path));
+        DataStreamSink<T> attached =
+                stream.sinkTo(sink).uid(uid).name(what + (path == null ? " to console" : " to " + path));
         if (!directory) {
             attached.setParallelism(1); // one file or one console: a single writer keeps lines whole and in order
         }

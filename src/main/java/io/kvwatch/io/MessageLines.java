@@ -101,12 +101,16 @@ final class MessageLines {
             return message;
         }
         if (strictUtf8 == null) {
-            strictUtf8 = StandardCharsets.UTF_8.newDecoder()
+            strictUtf8 = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT);
         }
         try {
-            message.payload = strictUtf8.reset().decode(ByteBuffer.wrap(line, from, kept - from)).toString();
+            message.payload = strictUtf8
+                    .reset()
+                    .decode(ByteBuffer.wrap(line, from, kept - from))
+                    .toString();
         } catch (CharacterCodingException e) {
             message.payload = new String(line, from, kept - from, StandardCharsets.UTF_8); // U+FFFD for each
             message.notUtf8 = true;

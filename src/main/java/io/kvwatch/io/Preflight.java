@@ -38,7 +38,8 @@ public final class Preflight {
             Optional<Path> alerts = local(config.get(JobOptions.OUTPUT));
             Optional<Path> deadLetters = local(config.get(JobOptions.DEAD_LETTER_OUTPUT));
             if (alerts.isPresent() && deadLetters.isPresent() && same(alerts.get(), deadLetters.get())) {
-                throw new SetupException("--" + JobOptions.OUTPUT.key() + " and --" + JobOptions.DEAD_LETTER_OUTPUT.key()
+                throw new SetupException("--" + JobOptions.OUTPUT.key() + " and --"
+                        + JobOptions.DEAD_LETTER_OUTPUT.key()
                         + " are the same path, " + alerts.get() + ": alerts and dead letters would overwrite each"
                         + " other; give each its own file or directory");
             }
@@ -69,7 +70,8 @@ public final class Preflight {
     public static void checkBootstrap(JobConfig config) {
         local(config.get(JobOptions.INPUT)).ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
         local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
-        local(config.get(JobOptions.DEAD_LETTER_OUTPUT)).ifPresent(p -> checkWritable(JobOptions.DEAD_LETTER_OUTPUT.key(), p));
+        local(config.get(JobOptions.DEAD_LETTER_OUTPUT))
+                .ifPresent(p -> checkWritable(JobOptions.DEAD_LETTER_OUTPUT.key(), p));
         local(config.get(JobOptions.SAVEPOINT)).ifPresent(Preflight::checkSavepointTarget);
     }
 
@@ -87,8 +89,11 @@ public final class Preflight {
                 throw new SetupException(option + " cannot be read: " + reason(e), e);
             }
             if (!empty) {
-                throw new SetupException(option + " already exists" + (Files.exists(savepoint.resolve("_metadata"))
-                        ? " and holds a savepoint" : " and is not empty") + "; name a new directory (or remove this"
+                throw new SetupException(option + " already exists"
+                        + (Files.exists(savepoint.resolve("_metadata"))
+                                ? " and holds a savepoint"
+                                : " and is not empty")
+                        + "; name a new directory (or remove this"
                         + " one to write it again)");
             }
         }
@@ -138,7 +143,8 @@ public final class Preflight {
                 Files.delete(Files.createTempFile(dir, ".kvwatch-write-check", ".tmp"));
             } else {
                 boolean existed = Files.exists(path);
-                try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                try (OutputStream out =
+                        Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                     out.flush();
                 } catch (NoSuchFileException e) {
                     // The directory is there, yet a file cannot be made in it: /proc, /sys and their like.
@@ -172,7 +178,9 @@ public final class Preflight {
     }
 
     private static boolean within(Path output, Path input) {
-        return output.toAbsolutePath().normalize().startsWith(input.toAbsolutePath().normalize());
+        return output.toAbsolutePath()
+                .normalize()
+                .startsWith(input.toAbsolutePath().normalize());
     }
 
     /** What went wrong, in the words of the operating system, without Java's class names where they add nothing. */

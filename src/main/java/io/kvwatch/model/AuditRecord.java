@@ -20,6 +20,7 @@ public class AuditRecord {
     public boolean outcomeSuccess;
     /** {@code properties.httpStatusCode}; 0 when the record has none. */
     public int httpStatusCode;
+
     public String resultSignature;
 
     public String upn;
@@ -34,6 +35,7 @@ public class AuditRecord {
     public int sourcePort;
     /** {@code source.address}: a caller value that is not an IP literal (Azure writes {@code <Redacted>}). */
     public String sourceAddress;
+
     public String requestUri;
     public String clientInfo;
     public String correlationId;
@@ -45,6 +47,7 @@ public class AuditRecord {
 
     /** The 128-bit term key of (upn, objectId); set by the rule filter for records that count. */
     public long termHi;
+
     public long termLo;
 
     public AuditRecord() {}

@@ -1,12 +1,12 @@
 package io.kvwatch.model;
 
+import io.kvwatch.parse.CallerAddress;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import io.kvwatch.parse.CallerAddress;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -30,6 +30,7 @@ public final class AuditRecordSerializer extends TypeSerializerSingleton<AuditRe
     private static final byte NULL = 0;
     /** Every char below 256: one byte each (what UPNs, URLs and ids almost always are). */
     private static final byte LATIN1 = 1;
+
     private static final byte UTF16 = 2;
 
     @Override

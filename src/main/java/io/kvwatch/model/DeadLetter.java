@@ -10,6 +10,7 @@ public class DeadLetter {
     public String reason;
     /** The human-readable detail: which field, what was expected. */
     public String detail;
+
     public String origin;
     /** Index of the record inside its envelope, or -1 when the whole message was rejected. */
     public int recordIndex = -1;
@@ -17,6 +18,7 @@ public class DeadLetter {
     public String original;
     /** Length in characters of the original text before truncation. */
     public int originalLength;
+
     public boolean truncated;
     /** The transport's ingest timestamp in epoch millis, or {@link RawMessage#NO_TIMESTAMP}. */
     public long ingestTimestamp = RawMessage.NO_TIMESTAMP;

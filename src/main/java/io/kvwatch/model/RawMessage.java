@@ -15,6 +15,7 @@ public class RawMessage {
 
     /** The text; null for a Kafka record without a value (a tombstone). */
     public String payload;
+
     public long ingestTimestamp = NO_TIMESTAMP;
     public String origin;
     /** The size in bytes as the transport delivered it (Kafka), so that the parser can refuse a large one unread. */

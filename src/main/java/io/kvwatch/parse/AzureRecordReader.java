@@ -59,7 +59,8 @@ final class AzureRecordReader {
         JsonNode claim = object(object(record, "identity", "identity"), "claim", "identity.claim");
         String upn = text(claim, "upn", "identity.claim.upn");
         // The long claim is only read (and type-checked) when the short one is missing or blank.
-        String longUpn = upn != null && !upn.isBlank() ? null
+        String longUpn = upn != null && !upn.isBlank()
+                ? null
                 : text(claim, UPN_CLAIM_URI, "identity.claim[" + UPN_CLAIM_URI + "]");
         r.appId = text(claim, "appid", "identity.claim.appid");
 
@@ -67,13 +68,15 @@ final class AzureRecordReader {
         r.objectId = text(properties, "id", "properties.id");
         r.requestUri = text(properties, "requestUri", "properties.requestUri");
         r.clientInfo = text(properties, "clientInfo", "properties.clientInfo");
-        r.httpStatusCode = httpStatus(properties == null ? null : properties.get("httpStatusCode"), "properties.httpStatusCode");
+        r.httpStatusCode =
+                httpStatus(properties == null ? null : properties.get("httpStatusCode"), "properties.httpStatusCode");
         complete(r, resultType, resourceId, upn, longUpn, caller);
         return r;
     }
 
     /** What every reader of the raw shape derives the same way from the fields it read (see StreamingEnvelopeReader). */
-    static void complete(AuditRecord r, String resultType, String resourceId, String upn, String longUpn, String caller) {
+    static void complete(
+            AuditRecord r, String resultType, String resourceId, String upn, String longUpn, String caller) {
         r.shape = "azure";
         CallerAddress.fromRaw(caller, r);
         r.outcomeSuccess = "Success".equalsIgnoreCase(resultType);
@@ -83,7 +86,9 @@ final class AzureRecordReader {
     }
 
     // Key Vault's two resource types: vaults and Managed HSM pools.
-    private static final String[] KEY_VAULT_TYPES = {"/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/", "/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/"};
+    private static final String[] KEY_VAULT_TYPES = {
+        "/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/", "/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/"
+    };
     private static final String RESOURCE_GROUPS = "/RESOURCEGROUPS/";
     private static final String PROVIDERS = "/PROVIDERS/";
 

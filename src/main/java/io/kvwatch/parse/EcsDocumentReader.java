@@ -63,16 +63,25 @@ final class EcsDocumentReader {
         AuditRecord r = new AuditRecord();
         r.shape = "ecs";
         r.originalTime = (timestamp != null ? timestamp : ingested).toString();
-        r.ruleTime = ingested != null ? ingested.toEpochMilli() : Timestamps.ruleTime(ingestTimestamp, timestamp.toEpochMilli());
+        r.ruleTime = ingested != null
+                ? ingested.toEpochMilli()
+                : Timestamps.ruleTime(ingestTimestamp, timestamp.toEpochMilli());
 
         String action = asText(find(doc, "event.action"), "event.action");
-        r.operation = action != null ? action : asText(find(doc, "azure.platformlogs.operation_name"), "azure.platformlogs.operation_name");
+        r.operation = action != null
+                ? action
+                : asText(find(doc, "azure.platformlogs.operation_name"), "azure.platformlogs.operation_name");
         r.outcomeSuccess = "success".equalsIgnoreCase(asText(find(doc, "event.outcome"), "event.outcome"));
-        r.resultSignature = asText(find(doc, "azure.platformlogs.result_signature"), "azure.platformlogs.result_signature");
-        CallerAddress.fromEcs(asText(find(doc, "source.ip"), "source.ip"), port(find(doc, "source.port")),
-                asText(find(doc, "source.address"), "source.address"), r);
+        r.resultSignature =
+                asText(find(doc, "azure.platformlogs.result_signature"), "azure.platformlogs.result_signature");
+        CallerAddress.fromEcs(
+                asText(find(doc, "source.ip"), "source.ip"),
+                port(find(doc, "source.port")),
+                asText(find(doc, "source.address"), "source.address"),
+                r);
         String correlation = asText(find(doc, "azure.correlation_id"), "azure.correlation_id");
-        r.correlationId = correlation != null ? correlation
+        r.correlationId = correlation != null
+                ? correlation
                 : asText(find(doc, "azure.platformlogs.correlation_id"), "azure.platformlogs.correlation_id");
         r.resourceId = asText(find(doc, "azure.resource.id"), "azure.resource.id");
         if (r.resourceId == null) {
@@ -91,7 +100,8 @@ final class EcsDocumentReader {
         if (upn == null || upn.isBlank()) {
             // The claim URI has dots of its own; find tries every split of the path, so the claim is found as a key of
             // a nested claim object and as one fully dotted key alike.
-            String longUpn = asText(find(doc, CLAIM + AzureRecordReader.UPN_CLAIM_URI), CLAIM + AzureRecordReader.UPN_CLAIM_URI);
+            String longUpn =
+                    asText(find(doc, CLAIM + AzureRecordReader.UPN_CLAIM_URI), CLAIM + AzureRecordReader.UPN_CLAIM_URI);
             upn = longUpn != null ? longUpn : upn;
         }
         r.upn = upn;
@@ -99,18 +109,25 @@ final class EcsDocumentReader {
 
         JsonNode properties = find(doc, "azure.platformlogs.properties");
         if (properties != null && !properties.isObject() && !properties.isNull()) {
-            // A string holding the properties (or something Elastic's pipeline could not parse): read as a raw record's.
+            // A string holding the properties (or something Elastic's pipeline could not parse): read as a raw
+            // record's.
             JsonNode parsed = JsonFields.properties(properties, "azure.platformlogs.properties");
             r.objectId = JsonFields.text(parsed, "id", "azure.platformlogs.properties.id");
             r.requestUri = JsonFields.text(parsed, "requestUri", "azure.platformlogs.properties.requestUri");
             r.clientInfo = JsonFields.text(parsed, "clientInfo", "azure.platformlogs.properties.clientInfo");
-            r.httpStatusCode = httpStatus(parsed == null ? null : parsed.get("httpStatusCode"), "azure.platformlogs.properties.httpStatusCode");
+            r.httpStatusCode = httpStatus(
+                    parsed == null ? null : parsed.get("httpStatusCode"),
+                    "azure.platformlogs.properties.httpStatusCode");
             return r;
         }
         r.objectId = asText(find(doc, "azure.platformlogs.properties.id"), "azure.platformlogs.properties.id");
-        r.requestUri = asText(find(doc, "azure.platformlogs.properties.requestUri"), "azure.platformlogs.properties.requestUri");
-        r.clientInfo = asText(find(doc, "azure.platformlogs.properties.clientInfo"), "azure.platformlogs.properties.clientInfo");
-        r.httpStatusCode = httpStatus(find(doc, "azure.platformlogs.properties.httpStatusCode"), "azure.platformlogs.properties.httpStatusCode");
+        r.requestUri = asText(
+                find(doc, "azure.platformlogs.properties.requestUri"), "azure.platformlogs.properties.requestUri");
+        r.clientInfo = asText(
+                find(doc, "azure.platformlogs.properties.clientInfo"), "azure.platformlogs.properties.clientInfo");
+        r.httpStatusCode = httpStatus(
+                find(doc, "azure.platformlogs.properties.httpStatusCode"),
+                "azure.platformlogs.properties.httpStatusCode");
         return r;
     }
 
@@ -119,7 +136,8 @@ final class EcsDocumentReader {
         if (node == null) {
             return 0;
         }
-        long v = node.isIntegralNumber() ? node.asLong()
+        long v = node.isIntegralNumber()
+                ? node.asLong()
                 : node.isTextual() && node.textValue().matches("[0-9]{1,5}") ? Long.parseLong(node.textValue()) : 0;
         return v >= 1 && v <= 65535 ? (int) v : 0;
     }

@@ -66,19 +66,31 @@ public final class EnvelopeParser implements Serializable {
             return; // an empty line between NDJSON messages, or a Kafka record without a value, is not a message
         }
         if (message.sizeBytes > maxMessageLength) {
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.MESSAGE_TOO_LARGE,
+            out.deadLetter(deadLetter(
+                    message,
+                    -1,
+                    payload,
+                    DeadLetterReason.MESSAGE_TOO_LARGE,
                     "message of " + message.sizeBytes + " bytes exceeds the limit of " + maxMessageLength));
             return;
         }
         if (payload.length() > maxMessageLength) {
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.MESSAGE_TOO_LARGE,
+            out.deadLetter(deadLetter(
+                    message,
+                    -1,
+                    payload,
+                    DeadLetterReason.MESSAGE_TOO_LARGE,
                     "message of " + payload.length() + " characters exceeds the limit of " + maxMessageLength));
             return;
         }
         if (message.notUtf8) {
             // Decoded with replacement characters it might still parse, but into different names: a term that never
             // occurred. Refuse it whole rather than count it.
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_UTF8,
+            out.deadLetter(deadLetter(
+                    message,
+                    -1,
+                    payload,
+                    DeadLetterReason.NOT_UTF8,
                     "the message is not valid UTF-8; the original shows U+FFFD for the invalid bytes"));
             return;
         }
@@ -93,8 +105,15 @@ public final class EnvelopeParser implements Serializable {
             return;
         }
         if (root == null || !root.isObject()) {
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.NOT_AN_OBJECT,
-                    "expected a JSON object but found " + (root == null ? "nothing" : root.getNodeType().name().toLowerCase())));
+            out.deadLetter(deadLetter(
+                    message,
+                    -1,
+                    payload,
+                    DeadLetterReason.NOT_AN_OBJECT,
+                    "expected a JSON object but found "
+                            + (root == null
+                                    ? "nothing"
+                                    : root.getNodeType().name().toLowerCase())));
             return;
         }
         JsonNode records = root.get("records");
@@ -103,8 +122,13 @@ public final class EnvelopeParser implements Serializable {
             return;
         }
         if (!records.isArray()) {
-            out.deadLetter(deadLetter(message, -1, payload, DeadLetterReason.RECORDS_NOT_AN_ARRAY,
-                    "records: expected an array but found " + records.getNodeType().name().toLowerCase()));
+            out.deadLetter(deadLetter(
+                    message,
+                    -1,
+                    payload,
+                    DeadLetterReason.RECORDS_NOT_AN_ARRAY,
+                    "records: expected an array but found "
+                            + records.getNodeType().name().toLowerCase()));
             return;
         }
         for (int i = 0; i < records.size(); i++) {
@@ -114,7 +138,8 @@ public final class EnvelopeParser implements Serializable {
 
     /** The fast path (see {@link StreamingEnvelopeReader}); false when the message needs the tree path. */
     private boolean readStreaming(RawMessage message, Output out) {
-        List<StreamingEnvelopeReader.Item> items = StreamingEnvelopeReader.read(message.payload, message.ingestTimestamp);
+        List<StreamingEnvelopeReader.Item> items =
+                StreamingEnvelopeReader.read(message.payload, message.ingestTimestamp);
         if (items == null) {
             return false;
         }
@@ -162,7 +187,8 @@ public final class EnvelopeParser implements Serializable {
             out.record(record);
         } catch (RejectedRecordException e) {
             DeadLetterReason reason = e.reason() == DeadLetterReason.WRONG_FIELD_TYPE && !node.isObject()
-                    ? DeadLetterReason.RECORD_NOT_AN_OBJECT : e.reason();
+                    ? DeadLetterReason.RECORD_NOT_AN_OBJECT
+                    : e.reason();
             String text = index < 0 ? message.payload : node.toString();
             out.deadLetter(deadLetter(message, index, text, reason, e.getMessage()));
         }

@@ -41,7 +41,8 @@ final class JsonFields {
         return node;
     }
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /**
      * A record's {@code properties}: an object, or a string holding one (some exporters write it so; Elastic's pipeline
@@ -112,6 +113,7 @@ final class JsonFields {
     static RejectedRecordException wrongType(String path, String expected, JsonNode found) {
         return new RejectedRecordException(
                 DeadLetterReason.WRONG_FIELD_TYPE,
-                path + ": expected " + expected + " but found " + found.getNodeType().name().toLowerCase());
+                path + ": expected " + expected + " but found "
+                        + found.getNodeType().name().toLowerCase());
     }
 }

@@ -40,7 +40,9 @@ public class ParseMessages extends ProcessFunction<RawMessage, AuditRecord> {
         // Also per reason, as deadLetterReason.<code>.deadLetters: which mistake the input makes, not only how often.
         deadLettersByReason = new HashMap<>();
         for (DeadLetterReason reason : DeadLetterReason.values()) {
-            deadLettersByReason.put(reason.code(), metrics.addGroup("deadLetterReason", reason.code()).counter("deadLetters"));
+            deadLettersByReason.put(
+                    reason.code(),
+                    metrics.addGroup("deadLetterReason", reason.code()).counter("deadLetters"));
         }
     }
 

@@ -36,14 +36,29 @@ final class StreamingEnvelopeReader {
     record Reparse(int index, int start, int end) implements Item {}
 
     // A repeated key fails the pass, and the tree path dead-letters the message (see EnvelopeParser).
-    private static final JsonFactory FACTORY =
-            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     // The fields read, as bits, to notice a field given twice (the tree path keeps the last; we do not guess).
-    private static final int TIME = 1, CATEGORY = 1 << 1, RESOURCE_ID = 1 << 2, OPERATION = 1 << 3,
-            RESULT_TYPE = 1 << 4, RESULT_SIGNATURE = 1 << 5, CALLER_IP = 1 << 6, CORRELATION_ID = 1 << 7,
-            IDENTITY = 1 << 8, PROPERTIES = 1 << 9, CLAIM = 1 << 10, UPN = 1 << 11, LONG_UPN = 1 << 12,
-            APP_ID = 1 << 13, OBJECT_ID = 1 << 14, REQUEST_URI = 1 << 15, CLIENT_INFO = 1 << 16, STATUS = 1 << 17,
+    private static final int TIME = 1,
+            CATEGORY = 1 << 1,
+            RESOURCE_ID = 1 << 2,
+            OPERATION = 1 << 3,
+            RESULT_TYPE = 1 << 4,
+            RESULT_SIGNATURE = 1 << 5,
+            CALLER_IP = 1 << 6,
+            CORRELATION_ID = 1 << 7,
+            IDENTITY = 1 << 8,
+            PROPERTIES = 1 << 9,
+            CLAIM = 1 << 10,
+            UPN = 1 << 11,
+            LONG_UPN = 1 << 12,
+            APP_ID = 1 << 13,
+            OBJECT_ID = 1 << 14,
+            REQUEST_URI = 1 << 15,
+            CLIENT_INFO = 1 << 16,
+            STATUS = 1 << 17,
             RESOURCE_ID_CAPITALISED = 1 << 18;
 
     private StreamingEnvelopeReader() {}
@@ -51,7 +66,8 @@ final class StreamingEnvelopeReader {
     /** What the message holds, in order; or null when the whole message needs the tree path. */
     static List<Item> read(String payload, long ingestTimestamp) {
         try (JsonParser p = FACTORY.createParser(payload)) {
-            if (p.nextToken() != JsonToken.START_OBJECT || !"records".equals(p.nextFieldName())
+            if (p.nextToken() != JsonToken.START_OBJECT
+                    || !"records".equals(p.nextFieldName())
                     || p.nextToken() != JsonToken.START_ARRAY) {
                 return null; // not an envelope: a single record, an ECS document, or something to reject
             }
@@ -63,10 +79,16 @@ final class StreamingEnvelopeReader {
                 }
                 int start = (int) p.currentTokenLocation().getCharOffset();
                 Item result = fields.read(p, ingestTimestamp);
-                out.add(result != null ? result
-                        : new Reparse(out.size(), start, (int) p.currentTokenLocation().getCharOffset() + 1));
+                out.add(
+                        result != null
+                                ? result
+                                : new Reparse(
+                                        out.size(),
+                                        start,
+                                        (int) p.currentTokenLocation().getCharOffset() + 1));
             }
-            // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are refused).
+            // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are
+            // refused).
             for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
                 p.nextToken();
                 p.skipChildren();
@@ -81,7 +103,15 @@ final class StreamingEnvelopeReader {
     private static final class RecordFields {
         int seen;
         boolean unsure;
-        String time, category, resourceId, resourceIdCapitalised, operation, resultType, resultSignature, callerIp, correlationId;
+        String time,
+                category,
+                resourceId,
+                resourceIdCapitalised,
+                operation,
+                resultType,
+                resultSignature,
+                callerIp,
+                correlationId;
         String upn, longUpn, appId, objectId, requestUri, clientInfo;
         int status;
 
@@ -89,7 +119,8 @@ final class StreamingEnvelopeReader {
         Item read(JsonParser p, long ingestTimestamp) throws IOException {
             seen = 0;
             unsure = false;
-            time = category = resourceId = resourceIdCapitalised = operation = resultType = resultSignature = callerIp = correlationId = null;
+            time = category = resourceId =
+                    resourceIdCapitalised = operation = resultType = resultSignature = callerIp = correlationId = null;
             upn = longUpn = appId = objectId = requestUri = clientInfo = null;
             status = 0;
             for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
@@ -137,8 +168,8 @@ final class StreamingEnvelopeReader {
             r.requestUri = requestUri;
             r.clientInfo = clientInfo;
             r.httpStatusCode = status;
-            AzureRecordReader.complete(r, resultType, resourceId != null ? resourceId : resourceIdCapitalised, upn, longUpn,
-                    callerIp);
+            AzureRecordReader.complete(
+                    r, resultType, resourceId != null ? resourceId : resourceIdCapitalised, upn, longUpn, callerIp);
             return new Read(r);
         }
 

@@ -47,7 +47,8 @@ final class Timestamps {
         Instant time = parseText(node.textValue());
         if (time == null) {
             throw new RejectedRecordException(
-                    DeadLetterReason.BAD_TIME, field + ": not a time in a format Elastic's Azure integration reads: "
+                    DeadLetterReason.BAD_TIME,
+                    field + ": not a time in a format Elastic's Azure integration reads: "
                             + abbreviate(node.textValue()));
         }
         return time;
@@ -55,11 +56,14 @@ final class Timestamps {
 
     // The US forms Azure writes in some categories ("1/9/2007 9:41:00 AM", optionally with an offset) and their
     // 24-hour variant; Elastic's pipeline reads them, and so without an offset as UTC.
-    private static final List<DateTimeFormatter> US_FORMS = List.of(
-            usForm("M/d/uuuu h:mm:ss a"), usForm("M/d/uuuu h:mm:ss a XXX"), usForm("M/d/uuuu H:mm:ss"));
+    private static final List<DateTimeFormatter> US_FORMS =
+            List.of(usForm("M/d/uuuu h:mm:ss a"), usForm("M/d/uuuu h:mm:ss a XXX"), usForm("M/d/uuuu H:mm:ss"));
 
     private static DateTimeFormatter usForm(String pattern) {
-        return new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(pattern).toFormatter(Locale.US)
+        return new DateTimeFormatterBuilder()
+                .parseCaseInsensitive()
+                .appendPattern(pattern)
+                .toFormatter(Locale.US)
                 .withResolverStyle(ResolverStyle.STRICT);
     }
 
@@ -84,7 +88,8 @@ final class Timestamps {
         }
         for (int i = 0; i < US_FORMS.size(); i++) {
             try {
-                return i == 1 ? OffsetDateTime.parse(text, US_FORMS.get(i)).toInstant()
+                return i == 1
+                        ? OffsetDateTime.parse(text, US_FORMS.get(i)).toInstant()
                         : LocalDateTime.parse(text, US_FORMS.get(i)).toInstant(ZoneOffset.UTC);
             } catch (DateTimeParseException notThisForm) {
                 // the next
@@ -103,17 +108,32 @@ final class Timestamps {
         long epochSecond = Long.MIN_VALUE;
         int nanos = 0;
         int n = text.length();
-        if (n >= 20 && n <= 30 && n != 21 && text.charAt(n - 1) == 'Z' && text.charAt(4) == '-' && text.charAt(7) == '-'
-                && text.charAt(10) == 'T' && text.charAt(13) == ':' && text.charAt(16) == ':' && (n == 20 || text.charAt(19) == '.')) {
+        if (n >= 20
+                && n <= 30
+                && n != 21
+                && text.charAt(n - 1) == 'Z'
+                && text.charAt(4) == '-'
+                && text.charAt(7) == '-'
+                && text.charAt(10) == 'T'
+                && text.charAt(13) == ':'
+                && text.charAt(16) == ':'
+                && (n == 20 || text.charAt(19) == '.')) {
             int year = digits(text, 0, 4);
             int hour = digits(text, 11, 2);
             int minute = digits(text, 14, 2);
             int second = digits(text, 17, 2);
             int fraction = n == 20 ? 0 : digits(text, 20, n - 21);
-            if (year >= 1000 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59
+            if (year >= 1000
+                    && hour >= 0
+                    && hour <= 23
+                    && minute >= 0
+                    && minute <= 59
+                    && second >= 0
+                    && second <= 59
                     && fraction >= 0) {
                 try {
-                    long day = LocalDate.of(year, digits(text, 5, 2), digits(text, 8, 2)).toEpochDay();
+                    long day = LocalDate.of(year, digits(text, 5, 2), digits(text, 8, 2))
+                            .toEpochDay();
                     epochSecond = day * 86_400 + hour * 3_600L + minute * 60L + second;
                     nanos = fraction * POWERS_OF_TEN[9 - (n - 21 < 0 ? 0 : n - 21)];
                 } catch (DateTimeException notADate) {
@@ -135,7 +155,9 @@ final class Timestamps {
         return true;
     }
 
-    private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000};
+    private static final int[] POWERS_OF_TEN = {
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000
+    };
 
     /** The value of {@code count} decimal digits at {@code from}, or -1 if any is not a digit. */
     private static int digits(String s, int from, int count) {

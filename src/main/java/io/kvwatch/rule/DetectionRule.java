@@ -31,7 +31,8 @@ public record DetectionRule(
         RecordQuery query,
         List<RecordField> newTermsFields,
         String historyWindowStart,
-        Duration historyWindow) implements Serializable {
+        Duration historyWindow)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -59,8 +60,21 @@ public record DetectionRule(
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("The history window must be positive, not " + window);
         }
-        return new DetectionRule(source, ruleId, name, type, severity, riskScore, description, note, references,
-                threats, query, newTermsFields, historyWindowStart, window);
+        return new DetectionRule(
+                source,
+                ruleId,
+                name,
+                type,
+                severity,
+                riskScore,
+                description,
+                note,
+                references,
+                threats,
+                query,
+                newTermsFields,
+                historyWindowStart,
+                window);
     }
 
     /** The window in words, "14 days", "12 hours" or "90 minutes", for alert reasons. */

@@ -67,7 +67,8 @@ public final class ExceptionList implements Serializable {
         try {
             root = YAML.readTree(text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException("Exceptions file " + source + " is not YAML or JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(
+                    "Exceptions file " + source + " is not YAML or JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             return NONE;
@@ -101,8 +102,13 @@ public final class ExceptionList implements Serializable {
 
     /** One entry; a null list means the entry does not constrain that field. */
     private record Entry(
-            List<String> upns, List<String> appIds, List<String> vaults, List<String> objectIdPrefixes,
-            List<IpRange> sources, List<String> operations) implements Serializable {
+            List<String> upns,
+            List<String> appIds,
+            List<String> vaults,
+            List<String> objectIdPrefixes,
+            List<IpRange> sources,
+            List<String> operations)
+            implements Serializable {
 
         static Entry parse(JsonNode node, String where) {
             if (!node.isObject()) {
@@ -111,7 +117,8 @@ public final class ExceptionList implements Serializable {
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 String key = it.next().getKey();
                 if (!FIELDS.contains(key)) {
-                    throw new IllegalArgumentException(where + ": unknown field '" + key + "', expected one of " + FIELDS);
+                    throw new IllegalArgumentException(
+                            where + ": unknown field '" + key + "', expected one of " + FIELDS);
                 }
             }
             List<String> sourceTexts = values(node, SOURCE_IP, where, false);
@@ -120,10 +127,16 @@ public final class ExceptionList implements Serializable {
                     values(node, APPID, where, true),
                     values(node, VAULT, where, true),
                     values(node, OBJECT_ID_PREFIX, where, true),
-                    sourceTexts == null ? null : sourceTexts.stream().map(IpRange::parse).toList(),
+                    sourceTexts == null
+                            ? null
+                            : sourceTexts.stream().map(IpRange::parse).toList(),
                     values(node, OPERATION, where, false));
-            if (e.upns == null && e.appIds == null && e.vaults == null && e.objectIdPrefixes == null
-                    && e.sources == null && e.operations == null) {
+            if (e.upns == null
+                    && e.appIds == null
+                    && e.vaults == null
+                    && e.objectIdPrefixes == null
+                    && e.sources == null
+                    && e.operations == null) {
                 throw new IllegalArgumentException(where + ": names no field, so it would except every record");
             }
             return e;
@@ -137,9 +150,13 @@ public final class ExceptionList implements Serializable {
             List<String> out = new ArrayList<>();
             for (JsonNode item : v.isArray() ? v : List.of(v)) {
                 if (!item.isValueNode() || item.asText().isBlank()) {
-                    throw new IllegalArgumentException(where + ": '" + field + "' needs a non-empty value or a list of them");
+                    throw new IllegalArgumentException(
+                            where + ": '" + field + "' needs a non-empty value or a list of them");
                 }
-                out.add(lowerCase ? item.asText().trim().toLowerCase(Locale.ROOT) : item.asText().trim());
+                out.add(
+                        lowerCase
+                                ? item.asText().trim().toLowerCase(Locale.ROOT)
+                                : item.asText().trim());
             }
             return List.copyOf(out);
         }

@@ -33,9 +33,11 @@ public final class KeyVaultRetrievalRule {
         if (rule == null) {
             try (InputStream in = KeyVaultRetrievalRule.class.getResourceAsStream(BUNDLED_RULE)) {
                 if (in == null) {
-                    throw new IllegalStateException("The bundled rule " + BUNDLED_RULE + " is missing from the job jar");
+                    throw new IllegalStateException(
+                            "The bundled rule " + BUNDLED_RULE + " is missing from the job jar");
                 }
-                rule = RuleFile.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "the bundled rule " + BUNDLED_RULE);
+                rule = RuleFile.parse(
+                        new String(in.readAllBytes(), StandardCharsets.UTF_8), "the bundled rule " + BUNDLED_RULE);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -75,7 +75,20 @@ final class Kql {
 
     // ---- tokens
 
-    private enum Kind { LPAREN, RPAREN, COLON, LBRACE, RBRACE, RANGE, QUOTED, WORD, OR, AND, NOT, END }
+    private enum Kind {
+        LPAREN,
+        RPAREN,
+        COLON,
+        LBRACE,
+        RBRACE,
+        RANGE,
+        QUOTED,
+        WORD,
+        OR,
+        AND,
+        NOT,
+        END
+    }
 
     private record Token(Kind kind, String text, String raw, List<String> parts, boolean exists, Position at) {
         String shown() {
@@ -149,8 +162,8 @@ final class Kql {
             StringBuilder text = new StringBuilder();
             while (true) {
                 if (i >= s.length()) {
-                    throw new IllegalArgumentException("unterminated quoted value starting at " + at + ": a closing"
-                            + " '\"' is missing");
+                    throw new IllegalArgumentException(
+                            "unterminated quoted value starting at " + at + ": a closing" + " '\"' is missing");
                 }
                 char c = s.charAt(i);
                 if (c == '"') {
@@ -256,8 +269,8 @@ final class Kql {
                     return i + 1 + keyword.length();
                 }
             }
-            throw new IllegalArgumentException("unknown escape '\\" + e + "' at " + position() + " in the value"
-                    + " starting at " + wordAt);
+            throw new IllegalArgumentException(
+                    "unknown escape '\\" + e + "' at " + position() + " in the value" + " starting at " + wordAt);
         }
 
         private static Character whitespaceEscape(char e) {
@@ -353,8 +366,8 @@ final class Kql {
             }
             take();
             if (peek().kind == Kind.LBRACE) {
-                throw new IllegalArgumentException("nested field query '" + field.raw + ": {' at " + field.at
-                        + " is not supported");
+                throw new IllegalArgumentException(
+                        "nested field query '" + field.raw + ": {' at " + field.at + " is not supported");
             }
             return new Match(field.text, field.at, values());
         }
@@ -418,7 +431,9 @@ final class Kql {
             Token t = peek();
             if (t.kind != Kind.RPAREN) {
                 throw new IllegalArgumentException("missing closing parenthesis for the '(' at " + open.at
-                        + (t.kind == Kind.END ? "" : ": expected 'and', 'or' or ')' but found " + t.shown() + " at " + t.at));
+                        + (t.kind == Kind.END
+                                ? ""
+                                : ": expected 'and', 'or' or ')' but found " + t.shown() + " at " + t.at));
             }
             take();
         }
@@ -428,8 +443,8 @@ final class Kql {
                 return new IllegalArgumentException("unmatched ')' at " + t.at);
             }
             if (t.kind == Kind.LBRACE || t.kind == Kind.RBRACE) {
-                return new IllegalArgumentException("nested field query ('" + t.raw + "' at " + t.at
-                        + ") is not supported");
+                return new IllegalArgumentException(
+                        "nested field query ('" + t.raw + "' at " + t.at + ") is not supported");
             }
             if (t.kind == Kind.RANGE) {
                 return new IllegalArgumentException("range comparison '" + t.raw + "' at " + t.at

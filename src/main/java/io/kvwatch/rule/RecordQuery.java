@@ -137,8 +137,8 @@ public final class RecordQuery implements Serializable {
         try {
             return Long.parseLong(v.text().trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + v.text() + "' at " + v.at() + " is not a whole number, which "
-                    + field.path() + " holds");
+            throw new IllegalArgumentException(
+                    "'" + v.text() + "' at " + v.at() + " is not a whole number, which " + field.path() + " holds");
         }
     }
 
@@ -168,7 +168,9 @@ public final class RecordQuery implements Serializable {
                 flat.add(p);
             }
         }
-        return flat.isEmpty() ? Const.TRUE : flat.size() == 1 ? flat.iterator().next() : new And(flat.toArray(Predicate[]::new));
+        return flat.isEmpty()
+                ? Const.TRUE
+                : flat.size() == 1 ? flat.iterator().next() : new And(flat.toArray(Predicate[]::new));
     }
 
     /** As {@link #and}; exact values of one field, wherever they stand in the list, become one set. */
@@ -200,7 +202,9 @@ public final class RecordQuery implements Serializable {
                 merged.set(at, new In(field, values));
             }
         }
-        return merged.isEmpty() ? Const.FALSE : merged.size() == 1 ? merged.get(0) : new Or(merged.toArray(Predicate[]::new));
+        return merged.isEmpty()
+                ? Const.FALSE
+                : merged.size() == 1 ? merged.get(0) : new Or(merged.toArray(Predicate[]::new));
     }
 
     private static int indexOfValuesOf(List<Predicate> list, RecordField field) {
@@ -472,7 +476,9 @@ public final class RecordQuery implements Serializable {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof InRange i && i.field == field && i.range.toString().equals(range.toString());
+            return o instanceof InRange i
+                    && i.field == field
+                    && i.range.toString().equals(range.toString());
         }
 
         @Override

@@ -36,13 +36,36 @@ public final class RuleFile {
 
     /** Keys of {@code [rule]} the job follows. */
     private static final Set<String> USED = Set.of(
-            "rule_id", "name", "severity", "risk_score", "query", "language", "type", "timestamp_override",
-            "new_terms", "threat", "description", "note", "references");
+            "rule_id",
+            "name",
+            "severity",
+            "risk_score",
+            "query",
+            "language",
+            "type",
+            "timestamp_override",
+            "new_terms",
+            "threat",
+            "description",
+            "note",
+            "references");
 
     /** Keys of {@code [rule]} that describe the rule or schedule it in Kibana and change nothing the job decides. */
     private static final Set<String> IGNORED = Set.of(
-            "author", "false_positives", "setup", "license", "tags", "from", "index", "interval", "max_signals",
-            "version", "related_integrations", "required_fields", "investigation_fields", "timeline_id",
+            "author",
+            "false_positives",
+            "setup",
+            "license",
+            "tags",
+            "from",
+            "index",
+            "interval",
+            "max_signals",
+            "version",
+            "related_integrations",
+            "required_fields",
+            "investigation_fields",
+            "timeline_id",
             "timeline_title");
 
     private static final Set<String> TOP_LEVEL = Set.of("metadata", "rule", "transform");
@@ -80,8 +103,7 @@ public final class RuleFile {
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!TOP_LEVEL.contains(key)) {
-                throw new IllegalArgumentException("unknown table or key '" + key + "'; a rule file has "
-                        + TOP_LEVEL);
+                throw new IllegalArgumentException("unknown table or key '" + key + "'; a rule file has " + TOP_LEVEL);
             }
         }
         JsonNode rule = root.get("rule");
@@ -92,8 +114,8 @@ public final class RuleFile {
 
         String type = text(rule, "type");
         if (!type.equals("new_terms")) {
-            throw new IllegalArgumentException("rule.type '" + type + "' is not supported: the job runs new_terms"
-                    + " rules");
+            throw new IllegalArgumentException(
+                    "rule.type '" + type + "' is not supported: the job runs new_terms" + " rules");
         }
         String language = text(rule, "language");
         if (!language.equals("kuery")) {
@@ -103,7 +125,9 @@ public final class RuleFile {
         String timestampOverride = optionalText(rule, "timestamp_override");
         if (!"event.ingested".equals(timestampOverride)) {
             throw new IllegalArgumentException("rule.timestamp_override is "
-                    + (timestampOverride == null ? "missing (Elastic would then use @timestamp)" : "'" + timestampOverride + "'")
+                    + (timestampOverride == null
+                            ? "missing (Elastic would then use @timestamp)"
+                            : "'" + timestampOverride + "'")
                     + ": the job's clock is event.ingested (the ingest time), so the rule must say"
                     + " timestamp_override = \"event.ingested\"");
         }
@@ -166,17 +190,22 @@ public final class RuleFile {
     private static List<RecordField> termFields(JsonNode newTerms) {
         String field = text(newTerms, "field", "rule.new_terms.field");
         if (!field.equals("new_terms_fields")) {
-            throw new IllegalArgumentException("rule.new_terms.field is '" + field + "', expected \"new_terms_fields\"");
+            throw new IllegalArgumentException(
+                    "rule.new_terms.field is '" + field + "', expected \"new_terms_fields\"");
         }
         List<String> names = texts(newTerms, "value", "rule.new_terms.value");
         List<RecordField> fields = new ArrayList<>();
         for (String name : names) {
             fields.add(RecordField.byPath(name));
         }
-        if (names.size() != KeyVaultRetrievalRule.TERM_FIELDS.size() || fields.contains(null)
+        if (names.size() != KeyVaultRetrievalRule.TERM_FIELDS.size()
+                || fields.contains(null)
                 || !new HashSet<>(fields).equals(new HashSet<>(KeyVaultRetrievalRule.TERM_FIELDS))) {
             throw new IllegalArgumentException("rule.new_terms.value " + names + " is not supported: the job keys"
-                    + " its state by exactly " + KeyVaultRetrievalRule.TERM_FIELDS.stream().map(RecordField::path).toList()
+                    + " its state by exactly "
+                    + KeyVaultRetrievalRule.TERM_FIELDS.stream()
+                            .map(RecordField::path)
+                            .toList()
                     + " (in either order)");
         }
         return List.copyOf(fields);
@@ -184,14 +213,17 @@ public final class RuleFile {
 
     private static String historyWindowStart(JsonNode newTerms) {
         JsonNode starts = newTerms.get("history_window_start");
-        if (starts == null || !starts.isArray() || starts.size() != 1 || !starts.get(0).isObject()) {
+        if (starts == null
+                || !starts.isArray()
+                || starts.size() != 1
+                || !starts.get(0).isObject()) {
             throw new IllegalArgumentException("expected one [[rule.new_terms.history_window_start]] table");
         }
         JsonNode start = starts.get(0);
         String field = text(start, "field", "rule.new_terms.history_window_start.field");
         if (!field.equals("history_window_start")) {
-            throw new IllegalArgumentException("rule.new_terms.history_window_start.field is '" + field
-                    + "', expected \"history_window_start\"");
+            throw new IllegalArgumentException(
+                    "rule.new_terms.history_window_start.field is '" + field + "', expected \"history_window_start\"");
         }
         return text(start, "value", "rule.new_terms.history_window_start.value");
     }
@@ -199,8 +231,8 @@ public final class RuleFile {
     private static Duration historyWindow(String start) {
         Matcher m = HISTORY_WINDOW.matcher(start);
         if (!m.matches()) {
-            throw new IllegalArgumentException("history window '" + start + "' is not supported: expected now-<N>d,"
-                    + " now-<N>h or now-<N>m");
+            throw new IllegalArgumentException(
+                    "history window '" + start + "' is not supported: expected now-<N>d," + " now-<N>h or now-<N>m");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
@@ -225,20 +257,25 @@ public final class RuleFile {
                 for (JsonNode sub : array(technique, "subtechnique", "rule.threat.technique.subtechnique")) {
                     subtechniques.add(ref(sub, "rule.threat.technique.subtechnique"));
                 }
-                techniques.add(new DetectionRule.Technique(ref(technique, "rule.threat.technique"), List.copyOf(subtechniques)));
+                techniques.add(new DetectionRule.Technique(
+                        ref(technique, "rule.threat.technique"), List.copyOf(subtechniques)));
             }
             JsonNode tactic = t.get("tactic");
             if (tactic == null || !tactic.isObject()) {
                 throw new IllegalArgumentException("a [[rule.threat]] has no [rule.threat.tactic]");
             }
-            out.add(new DetectionRule.Threat(text(t, "framework", "rule.threat.framework"),
-                    ref(tactic, "rule.threat.tactic"), List.copyOf(techniques)));
+            out.add(new DetectionRule.Threat(
+                    text(t, "framework", "rule.threat.framework"),
+                    ref(tactic, "rule.threat.tactic"),
+                    List.copyOf(techniques)));
         }
         return List.copyOf(out);
     }
 
     private static DetectionRule.Ref ref(JsonNode node, String where) {
-        return new DetectionRule.Ref(text(node, "id", where + ".id"), text(node, "name", where + ".name"),
+        return new DetectionRule.Ref(
+                text(node, "id", where + ".id"),
+                text(node, "name", where + ".name"),
                 text(node, "reference", where + ".reference"));
     }
 

@@ -46,7 +46,8 @@ public class RuleFilter extends RichFlatMapFunction<AuditRecord, AuditRecord> {
         this(filter, ExceptionList.NONE, null, Duration.ZERO);
     }
 
-    public RuleFilter(RetrievalFilter filter, ExceptionList exceptions, String exceptionsFile, Duration reloadInterval) {
+    public RuleFilter(
+            RetrievalFilter filter, ExceptionList exceptions, String exceptionsFile, Duration reloadInterval) {
         this.filter = filter;
         this.initialExceptions = exceptions;
         this.exceptionsFile = exceptionsFile;
@@ -99,8 +100,11 @@ public class RuleFilter extends RichFlatMapFunction<AuditRecord, AuditRecord> {
             LOG.info("Reloaded {} exception entries from {}", exceptions.size(), exceptionsFile);
         } catch (Exception e) {
             reloadFailures.inc();
-            LOG.warn("Exceptions file {} changed but cannot be used, keeping the previous {} entries: {}",
-                    exceptionsFile, exceptions.size(), e.getMessage());
+            LOG.warn(
+                    "Exceptions file {} changed but cannot be used, keeping the previous {} entries: {}",
+                    exceptionsFile,
+                    exceptions.size(),
+                    e.getMessage());
         }
         loadedStamp = stamp;
     }

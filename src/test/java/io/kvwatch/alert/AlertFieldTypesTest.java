@@ -7,16 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.Detection;
-import io.kvwatch.model.RecordField;
 import io.kvwatch.model.RawMessage;
+import io.kvwatch.model.RecordField;
 import io.kvwatch.parse.EnvelopeParser;
 import io.kvwatch.parse.ParseResult;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.CollectingOutputs;
-import io.kvwatch.testing.LoopbackMiniCluster;
 import io.kvwatch.testing.ElasticAzureIntegration;
 import io.kvwatch.testing.IpLiterals;
+import io.kvwatch.testing.LoopbackMiniCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +31,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,8 +90,11 @@ class AlertFieldTypesTest {
                 check("", AlertFields.parse(alert.json), seen, problems);
             }
         }
-        assertThat(problems).as("fields whose value Elasticsearch would refuse, or that the table does not know").isEmpty();
-        assertThat(new TreeSet<>(types.keySet())).as("every field of the table occurs in some alert (the table is not stale)")
+        assertThat(problems)
+                .as("fields whose value Elasticsearch would refuse, or that the table does not know")
+                .isEmpty();
+        assertThat(new TreeSet<>(types.keySet()))
+                .as("every field of the table occurs in some alert (the table is not stale)")
                 .isEqualTo(new TreeSet<>(seen.keySet()));
     }
 
@@ -113,47 +116,94 @@ class AlertFieldTypesTest {
     void theJobsOwnAlertsHaveTheirElasticTypes(@TempDir Path dir) throws Exception {
         List<String> lines = new ArrayList<>(resource("/samples/keyvault-auditevent-shapes.ndjson"));
         lines.addAll(oddMessages());
-        lines.addAll(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().days(16).readsPerDay(40).seed(8)).lines());
+        lines.addAll(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
+                        .days(16)
+                        .readsPerDay(40)
+                        .seed(8))
+                .lines());
         Path input = dir.resolve("in.ndjson");
         Files.write(input, lines, StandardCharsets.UTF_8);
-        List<String> alerts = new ArrayList<>(CollectingOutputs.runJob(input, Map.of("parallelism", "1"), null).alerts());
+        List<String> alerts = new ArrayList<>(CollectingOutputs.runJob(input, Map.of("parallelism", "1"), null)
+                .alerts());
         int plain = alerts.size();
-        alerts.addAll(CollectingOutputs.runJob(input,
-                Map.of("parallelism", "1", "suppression-fields", "vault,source-ip", "suppression-duration", "1h"), null).alerts());
+        alerts.addAll(CollectingOutputs.runJob(
+                        input,
+                        Map.of(
+                                "parallelism",
+                                "1",
+                                "suppression-fields",
+                                "vault,source-ip",
+                                "suppression-duration",
+                                "1h"),
+                        null)
+                .alerts());
         assertThat(plain).as("alerts of the job without suppression").isGreaterThan(100);
-        assertThat(alerts.size() - plain).as("alerts of the job with suppression").isGreaterThan(10);
+        assertThat(alerts.size() - plain)
+                .as("alerts of the job with suppression")
+                .isGreaterThan(10);
 
         Map<String, Integer> seen = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (String alert : alerts) {
             check("", AlertFields.parse(alert), seen, problems);
         }
-        assertThat(problems).as("fields of the job's alerts that Elasticsearch would refuse or the table does not know").isEmpty();
-        assertThat(seen).as("the job's alerts carry the caller in each of its forms")
+        assertThat(problems)
+                .as("fields of the job's alerts that Elasticsearch would refuse or the table does not know")
+                .isEmpty();
+        assertThat(seen)
+                .as("the job's alerts carry the caller in each of its forms")
                 .containsKeys("source.ip", "source.port", "source.address", "kibana.alert.suppression.docs_count");
     }
 
     /** Every caller form, time form, resource and properties form the parser accepts, raw, ECS and dotted ECS. */
     private static List<String> oddMessages() {
         List<String> out = new ArrayList<>();
-        String[] callers = {"<Redacted>", "198.51.100.7:50432", "2001:db8::7", "[2001:db8::7]:443", "[2001:db8::7]",
-                "::ffff:198.51.100.7", "", "10.0.0.1:99999", "300.1.1.1", "01.2.3.4", "fe80::1%eth0",
-                "kv-client.contoso.com", "1.2.3.4:0", "2001:db8::7:443", "AzureResourceManager"};
-        String[] times = {"2026-11-02T08:14:03.1234567Z", "2026-11-02T08:14:03", "11/2/2026 8:14:03 AM",
-                "11/2/2026 9:14:03 AM +01:00", "2026-11-02T09:14:03.5+01:00"};
+        String[] callers = {
+            "<Redacted>",
+            "198.51.100.7:50432",
+            "2001:db8::7",
+            "[2001:db8::7]:443",
+            "[2001:db8::7]",
+            "::ffff:198.51.100.7",
+            "",
+            "10.0.0.1:99999",
+            "300.1.1.1",
+            "01.2.3.4",
+            "fe80::1%eth0",
+            "kv-client.contoso.com",
+            "1.2.3.4:0",
+            "2001:db8::7:443",
+            "AzureResourceManager"
+        };
+        String[] times = {
+            "2026-11-02T08:14:03.1234567Z",
+            "2026-11-02T08:14:03",
+            "11/2/2026 8:14:03 AM",
+            "11/2/2026 9:14:03 AM +01:00",
+            "2026-11-02T09:14:03.5+01:00"
+        };
         String[] resources = {
-                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM-PAY",
-                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-1"};
+            "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM-PAY",
+            "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-1"
+        };
         int i = 0;
         for (String caller : callers) {
             for (String time : times) {
                 ObjectNode raw = MAPPER.createObjectNode();
-                raw.put("time", time).put("category", "AuditEvent").put("operationName", "SecretGet")
-                        .put("resultType", "Success").put("callerIpAddress", caller).put("correlationId", "c-" + i);
+                raw.put("time", time)
+                        .put("category", "AuditEvent")
+                        .put("operationName", "SecretGet")
+                        .put("resultType", "Success")
+                        .put("callerIpAddress", caller)
+                        .put("correlationId", "c-" + i);
                 raw.put(i % 3 == 0 ? "ResourceId" : "resourceId", resources[i % 2]);
-                raw.putObject("identity").putObject("claim")
-                        .put(i % 2 == 0 ? "upn" : "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "u" + i + "@contoso.com");
-                ObjectNode props = MAPPER.createObjectNode().put("id", "https://kv-1.vault.azure.net/secrets/s" + i)
+                raw.putObject("identity")
+                        .putObject("claim")
+                        .put(
+                                i % 2 == 0 ? "upn" : "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+                                "u" + i + "@contoso.com");
+                ObjectNode props = MAPPER.createObjectNode()
+                        .put("id", "https://kv-1.vault.azure.net/secrets/s" + i)
                         .put("httpStatusCode", i % 4 == 0 ? 403 : 200);
                 if (i % 5 == 0) {
                     raw.put("properties", props.toString());
@@ -174,12 +224,16 @@ class AlertFieldTypesTest {
         Detection first = new Detection(r, Detection.NEVER, false);
         Detection again = new Detection(r, 1_780_000_000_000L, true);
         List<RecordField> every = SuppressionKey.parseList(String.join(",", RecordField.userNames()));
-        SuppressionWindow summary = new SuppressionWindow(new Detection(r, Detection.NEVER, false),
+        SuppressionWindow summary = new SuppressionWindow(
+                new Detection(r, Detection.NEVER, false),
                 every.stream().map(RecordField::path).toArray(String[]::new),
-                every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new), r.ruleTime);
+                every.stream().map(k -> SuppressionKey.valueOf(k, r)).toArray(String[]::new),
+                r.ruleTime);
         summary.suppressedCount = 3;
         summary.end = r.ruleTime + 60_000;
-        return List.of(AlertDocument.of(first, NOW, Duration.ofDays(14)), AlertDocument.of(again, NOW, Duration.ofDays(14)),
+        return List.of(
+                AlertDocument.of(first, NOW, Duration.ofDays(14)),
+                AlertDocument.of(again, NOW, Duration.ofDays(14)),
                 AlertDocument.of(summary, NOW, Duration.ofDays(14)));
     }
 

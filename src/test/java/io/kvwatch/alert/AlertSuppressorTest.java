@@ -33,28 +33,40 @@ class AlertSuppressorTest {
         harness.processElement(detection("alice@contoso.com", "s2", T0 + 10 * MINUTE), T0 + 10 * MINUTE);
         harness.processElement(detection("bob@contoso.com", "s1", T0 + 11 * MINUTE), T0 + 11 * MINUTE);
         harness.processElement(detection("alice@contoso.com", "s3", T0 + 59 * MINUTE), T0 + 59 * MINUTE);
-        assertThat(harness.extractOutputValues()).extracting(w -> w.detection.record.upn + " " + w.detection.record.objectId)
-                .as("first alert per upn goes out at once").containsExactly("alice@contoso.com s1", "bob@contoso.com s1");
+        assertThat(harness.extractOutputValues())
+                .extracting(w -> w.detection.record.upn + " " + w.detection.record.objectId)
+                .as("first alert per upn goes out at once")
+                .containsExactly("alice@contoso.com s1", "bob@contoso.com s1");
 
         harness.processWatermark(T0 + 60 * MINUTE);
         List<SuppressionWindow> out = harness.extractOutputValues();
         assertThat(out).hasSize(3);
         SuppressionWindow summary = out.get(2);
-        assertThat(summary.detection.record.objectId).as("the summary is alice's first alert again").isEqualTo("s1");
+        assertThat(summary.detection.record.objectId)
+                .as("the summary is alice's first alert again")
+                .isEqualTo("s1");
         assertThat(summary.suppressedCount).isEqualTo(2);
         assertThat(summary.end).isEqualTo(T0 + 59 * MINUTE);
 
         JsonNode first = AlertFields.parse(AlertDocument.of(out.get(0), Instant.now(), Duration.ofDays(14)).json);
         JsonNode last = AlertFields.parse(AlertDocument.of(summary, Instant.now(), Duration.ofDays(14)).json);
-        assertThat(last.get("kibana.alert.uuid")).as("the summary updates the same alert").isEqualTo(first.get("kibana.alert.uuid"));
+        assertThat(last.get("kibana.alert.uuid"))
+                .as("the summary updates the same alert")
+                .isEqualTo(first.get("kibana.alert.uuid"));
         assertThat(last.get("kibana.alert.suppression.docs_count").asLong()).isEqualTo(2);
-        assertThat(last.at("/kibana.alert.suppression.terms/0/field").asText()).isEqualTo("azure.platformlogs.identity.claim.upn");
-        assertThat(last.at("/kibana.alert.suppression.terms/0/value/0").asText()).isEqualTo("alice@contoso.com");
+        assertThat(last.at("/kibana.alert.suppression.terms/0/field").asText())
+                .isEqualTo("azure.platformlogs.identity.claim.upn");
+        assertThat(last.at("/kibana.alert.suppression.terms/0/value/0").asText())
+                .isEqualTo("alice@contoso.com");
 
         harness.processElement(detection("alice@contoso.com", "s4", T0 + 61 * MINUTE), T0 + 61 * MINUTE);
         harness.processWatermark(Long.MAX_VALUE);
-        assertThat(harness.extractOutputValues()).hasSize(4).last()
-                .satisfies(w -> assertThat(w.detection.record.objectId).as("a new window opens").isEqualTo("s4"));
+        assertThat(harness.extractOutputValues())
+                .hasSize(4)
+                .last()
+                .satisfies(w -> assertThat(w.detection.record.objectId)
+                        .as("a new window opens")
+                        .isEqualTo("s4"));
         assertThat(harness.numKeyedStateEntries()).isZero();
         harness.close();
     }
@@ -81,38 +93,50 @@ class AlertSuppressorTest {
         List<String> reference = null;
         Random random = new Random(5);
         for (int round = 0; round < 30; round++) {
-            List<Integer> order = new ArrayList<>(IntStream.range(0, minutes.length).boxed().toList());
+            List<Integer> order =
+                    new ArrayList<>(IntStream.range(0, minutes.length).boxed().toList());
             if (round > 0) {
                 Collections.shuffle(order, random);
             }
             var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(new AlertSuppressor(SuppressionKey.parseList("upn"), Duration.ofHours(1), true)),
-                    AlertSuppressor.keySelector(SuppressionKey.parseList("upn")), Types.STRING);
+                    new KeyedProcessOperator<>(
+                            new AlertSuppressor(SuppressionKey.parseList("upn"), Duration.ofHours(1), true)),
+                    AlertSuppressor.keySelector(SuppressionKey.parseList("upn")),
+                    Types.STRING);
             harness.open();
             for (int i : order) {
                 long t = T0 + minutes[i] * MINUTE;
                 harness.processElement(detection("alice@contoso.com", "s" + i, t), t);
             }
-            assertThat(harness.extractOutputValues()).as("nothing before the watermark").isEmpty();
+            assertThat(harness.extractOutputValues())
+                    .as("nothing before the watermark")
+                    .isEmpty();
             harness.processWatermark(Long.MAX_VALUE);
             List<String> out = harness.extractOutputValues().stream()
-                    .map(w -> w.detection.record.objectId + ":" + w.suppressedCount).toList();
+                    .map(w -> w.detection.record.objectId + ":" + w.suppressedCount)
+                    .toList();
             if (reference == null) {
-                assertThat(out).as("windows from minute 0 (10, 59 in it), 60 (61), 125 (the other 125; s5 by the tie order), 200")
+                assertThat(out)
+                        .as(
+                                "windows from minute 0 (10, 59 in it), 60 (61), 125 (the other 125; s5 by the tie order), 200")
                         .containsExactly("s0:0", "s0:2", "s3:0", "s3:1", "s5:0", "s5:1", "s7:0");
                 reference = out;
             }
             assertThat(out).as("arrival order %s", order).isEqualTo(reference);
-            assertThat(harness.numKeyedStateEntries()).as("nothing left waiting").isZero();
+            assertThat(harness.numKeyedStateEntries())
+                    .as("nothing left waiting")
+                    .isZero();
             harness.close();
         }
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<String, Detection, SuppressionWindow> perUpnPerHour() throws Exception {
+    static KeyedOneInputStreamOperatorTestHarness<String, Detection, SuppressionWindow> perUpnPerHour()
+            throws Exception {
         List<RecordField> byUpn = SuppressionKey.parseList("upn");
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new AlertSuppressor(byUpn, Duration.ofHours(1))),
-                AlertSuppressor.keySelector(byUpn), Types.STRING);
+                AlertSuppressor.keySelector(byUpn),
+                Types.STRING);
         harness.open();
         return harness;
     }

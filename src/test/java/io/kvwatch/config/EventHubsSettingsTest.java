@@ -20,7 +20,8 @@ class EventHubsSettingsTest {
 
         assertThat(preset.bootstrapServers()).isEqualTo("kv-logs.servicebus.windows.net:9093");
         Map<String, String> common = preset.commonProperties();
-        assertThat(common).containsEntry("bootstrap.servers", "kv-logs.servicebus.windows.net:9093")
+        assertThat(common)
+                .containsEntry("bootstrap.servers", "kv-logs.servicebus.windows.net:9093")
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "PLAIN")
                 .containsEntry("request.timeout.ms", "60000")
@@ -36,17 +37,20 @@ class EventHubsSettingsTest {
                 .containsEntry("compression.type", "none")
                 .hasSize(2);
         assertThat(Long.parseLong(preset.producerProperties().get("max.request.size")))
-                .as("below the size at which Event Hubs closes the connection").isLessThan(1_046_528);
+                .as("below the size at which Event Hubs closes the connection")
+                .isLessThan(1_046_528);
     }
 
     @Test
     void namespaceMayBeOmittedOrGivenAsHostButMustMatchTheEndpoint() {
         assertThat(EventHubsSettings.of(null, connectionString).bootstrapServers())
                 .isEqualTo("kv-logs.servicebus.windows.net:9093");
-        assertThat(EventHubsSettings.of("KV-LOGS.servicebus.windows.net", connectionString).bootstrapServers())
+        assertThat(EventHubsSettings.of("KV-LOGS.servicebus.windows.net", connectionString)
+                        .bootstrapServers())
                 .isEqualTo("kv-logs.servicebus.windows.net:9093");
         assertThatThrownBy(() -> EventHubsSettings.of("other-ns", connectionString))
-                .hasMessageContaining("other-ns").hasMessageContaining("kv-logs.servicebus.windows.net")
+                .hasMessageContaining("other-ns")
+                .hasMessageContaining("kv-logs.servicebus.windows.net")
                 .hasMessageNotContaining(key);
     }
 
@@ -56,7 +60,9 @@ class EventHubsSettingsTest {
         EventHubsSettings.checkOverrides(Map.of("compression.type", "none"));
         for (String codec : new String[] {"snappy", "lz4", "zstd"}) {
             assertThatThrownBy(() -> EventHubsSettings.checkOverrides(Map.of("compression.type", codec)))
-                    .as(codec).hasMessageContaining(codec).hasMessageContaining("gzip");
+                    .as(codec)
+                    .hasMessageContaining(codec)
+                    .hasMessageContaining("gzip");
         }
     }
 
@@ -64,7 +70,8 @@ class EventHubsSettingsTest {
     void limitsOfTheServiceAreEnforcedOnOverrides() {
         EventHubsSettings.checkOverrides(Map.of("max.request.size", "1046527", "connections.max.idle.ms", "239999"));
         assertThatThrownBy(() -> EventHubsSettings.checkOverrides(Map.of("max.request.size", "1048576")))
-                .hasMessageContaining("max.request.size").hasMessageContaining("1046528");
+                .hasMessageContaining("max.request.size")
+                .hasMessageContaining("1046528");
         assertThatThrownBy(() -> EventHubsSettings.checkOverrides(Map.of("connections.max.idle.ms", "300000")))
                 .hasMessageContaining("240 s");
         assertThatThrownBy(() -> EventHubsSettings.checkOverrides(Map.of("sasl.jaas.config", "x")))
@@ -80,20 +87,26 @@ class EventHubsSettingsTest {
         String badScheme = secret.replace("sb://", "https://");
         String quoted = secret + "\"";
         assertThatThrownBy(() -> EventHubsConnectionString.parse(noEndpoint, "the file /run/secrets/eh"))
-                .hasMessageContaining("no Endpoint=").hasMessageContaining("/run/secrets/eh")
+                .hasMessageContaining("no Endpoint=")
+                .hasMessageContaining("/run/secrets/eh")
                 .hasMessageNotContaining(key);
         assertThatThrownBy(() -> EventHubsConnectionString.parse(noKey, "env"))
-                .hasMessageContaining("SharedAccessKey").hasMessageNotContaining(key);
+                .hasMessageContaining("SharedAccessKey")
+                .hasMessageNotContaining(key);
         assertThatThrownBy(() -> EventHubsConnectionString.parse(badScheme, "env"))
-                .hasMessageContaining("sb://").hasMessageNotContaining(key);
+                .hasMessageContaining("sb://")
+                .hasMessageNotContaining(key);
         assertThatThrownBy(() -> EventHubsConnectionString.parse(quoted, "env"))
-                .hasMessageContaining("quote").hasMessageNotContaining(key);
+                .hasMessageContaining("quote")
+                .hasMessageNotContaining(key);
         assertThatThrownBy(() -> EventHubsConnectionString.parse("  \n", "env")).hasMessageContaining("empty");
     }
 
     @Test
     void toStringsShowTheEndpointOnly() {
-        assertThat(connectionString.toString()).contains("kv-logs.servicebus.windows.net").doesNotContain(key);
+        assertThat(connectionString.toString())
+                .contains("kv-logs.servicebus.windows.net")
+                .doesNotContain(key);
         assertThat(EventHubsSettings.of(null, connectionString).toString()).doesNotContain(key);
         assertThat(connectionString.namespace()).isEqualTo("kv-logs");
     }

@@ -20,7 +20,9 @@ class JobConfigTest {
     @Test
     void defaultsAreTheRulesOwn() {
         JobConfig c = JobConfig.load(new String[0], Map.of());
-        assertThat(KeyVaultNewTermsJob.rule(c).historyWindow()).as("the bundled rule's window").isEqualTo(Duration.ofDays(14));
+        assertThat(KeyVaultNewTermsJob.rule(c).historyWindow())
+                .as("the bundled rule's window")
+                .isEqualTo(Duration.ofDays(14));
         assertThat(c.get(JobOptions.OUT_OF_ORDERNESS)).isGreaterThanOrEqualTo(Duration.ofSeconds(30));
         assertThat(c.get(JobOptions.REQUIRE_2XX)).isFalse();
         assertThat(c.getOptional(JobOptions.INPUT)).isEmpty();
@@ -38,7 +40,9 @@ class JobConfigTest {
         JobConfig c = JobConfig.load(new String[] {"--history-window", "8d", "--require-2xx"}, env);
 
         assertThat(c.get(JobOptions.HISTORY_WINDOW)).as("argument wins").isEqualTo(Duration.ofDays(8));
-        assertThat(c.get(JobOptions.OUT_OF_ORDERNESS)).as("environment over file").isEqualTo(Duration.ofSeconds(7));
+        assertThat(c.get(JobOptions.OUT_OF_ORDERNESS))
+                .as("environment over file")
+                .isEqualTo(Duration.ofSeconds(7));
         assertThat(c.get(JobOptions.IDLENESS)).as("file over default").isEqualTo(Duration.ofMinutes(2));
         assertThat(c.get(JobOptions.REQUIRE_2XX)).as("a bare flag is true").isTrue();
     }

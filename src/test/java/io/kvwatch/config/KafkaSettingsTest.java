@@ -30,7 +30,8 @@ class KafkaSettingsTest {
 
     @Test
     void localModeHasNoKafkaSettings() {
-        assertThat(KafkaSettings.from(JobConfig.of(Map.of("input", "/data/in.ndjson")))).isEmpty();
+        assertThat(KafkaSettings.from(JobConfig.of(Map.of("input", "/data/in.ndjson"))))
+                .isEmpty();
     }
 
     @Test
@@ -44,7 +45,9 @@ class KafkaSettingsTest {
         assertThat(kafka.groupId()).isEqualTo("kvwatch-keyvault-new-terms");
         assertThat(kafka.startingOffsets()).isEqualTo(StartingOffsets.COMMITTED_EARLIEST);
         assertThat(kafka.bounded()).isFalse();
-        assertThat(kafka.deliveryGuarantee()).as("plain Kafka has transactions").isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        assertThat(kafka.deliveryGuarantee())
+                .as("plain Kafka has transactions")
+                .isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(kafka.transactionTimeout()).as("Kafka's default broker cap").isEqualTo(Duration.ofMinutes(15));
         assertThat(kafka.consumerProperties()).containsEntry("bootstrap.servers", "kafka-1:9092,kafka-2:9092");
         assertThat(kafka.producerProperties()).containsOnlyKeys("bootstrap.servers");
@@ -67,8 +70,10 @@ class KafkaSettingsTest {
     @Test
     void passThroughPropertiesWinOverThePropertiesFileAndReachEveryClient() throws Exception {
         Path file = dir.resolve("client.properties");
-        Files.writeString(file, "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
-                + "ssl.truststore.location=/etc/kafka/truststore.jks\n");
+        Files.writeString(
+                file,
+                "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                        + "ssl.truststore.location=/etc/kafka/truststore.jks\n");
         Map<String, String> settings = new HashMap<>(PLAIN);
         settings.put("kafka.properties-file", file.toString());
         settings.put("kafka.properties.sasl.mechanism", "SCRAM-SHA-256");
@@ -77,7 +82,8 @@ class KafkaSettingsTest {
         KafkaSettings kafka = KafkaSettings.from(JobConfig.of(settings)).orElseThrow();
 
         for (Properties client : List.of(kafka.consumerProperties(), kafka.producerProperties())) {
-            assertThat(client).containsEntry("security.protocol", "SASL_SSL")
+            assertThat(client)
+                    .containsEntry("security.protocol", "SASL_SSL")
                     .containsEntry("sasl.mechanism", "SCRAM-SHA-256")
                     .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.jks")
                     .containsEntry("client.dns.lookup", "use_all_dns_ips");
@@ -87,7 +93,8 @@ class KafkaSettingsTest {
     @Test
     void eventHubsPresetAppliesWithAtLeastOnceByDefault() {
         String key = FakeSecrets.sharedAccessKey();
-        Map<String, String> env = Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, FakeSecrets.connectionString("kv-logs", key));
+        Map<String, String> env =
+                Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, FakeSecrets.connectionString("kv-logs", key));
         Map<String, String> settings = Map.of(
                 "eventhubs.namespace", "kv-logs",
                 "kafka.topic", "insights-logs-auditevent",
@@ -98,7 +105,8 @@ class KafkaSettingsTest {
         KafkaSettings kafka = KafkaSettings.from(JobConfig.of(settings, env)).orElseThrow();
 
         assertThat(kafka.isEventHubs()).isTrue();
-        assertThat(kafka.deliveryGuarantee()).as("Event Hubs: transactions are not relied on")
+        assertThat(kafka.deliveryGuarantee())
+                .as("Event Hubs: transactions are not relied on")
                 .isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
         assertThat(kafka.consumerProperties())
                 .containsEntry("bootstrap.servers", "kv-logs.servicebus.windows.net:9093")
@@ -126,7 +134,9 @@ class KafkaSettingsTest {
 
         KafkaSettings kafka = KafkaSettings.from(JobConfig.of(settings)).orElseThrow();
 
-        assertThat(kafka.bootstrapServers()).as("namespace from the endpoint").isEqualTo("kv-premium.servicebus.windows.net:9093");
+        assertThat(kafka.bootstrapServers())
+                .as("namespace from the endpoint")
+                .isEqualTo("kv-premium.servicebus.windows.net:9093");
         assertThat(kafka.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(kafka.writesKafka()).isFalse();
     }
@@ -141,13 +151,15 @@ class KafkaSettingsTest {
         assertRefused(with(PLAIN, "kafka.properties.group.id", "other"), "kafka.group-id");
         assertRefused(with(PLAIN, "kafka.properties.transaction.timeout.ms", "60000"), "transaction-timeout");
         assertRefused(Map.of("kafka.bootstrap-servers", "k:9092"), "kafka.topic");
-        assertRefused(with(without(PLAIN, "kafka.bootstrap-servers"), "eventhubs.namespace", "kv-logs"),
+        assertRefused(
+                with(without(PLAIN, "kafka.bootstrap-servers"), "eventhubs.namespace", "kv-logs"),
                 JobConfig.EVENTHUBS_CONNECTION_STRING_ENV);
     }
 
     @Test
     void unknownPassThroughKeysNeedTheirPrefixAndBadValuesNameTheKey() {
-        assertThatThrownBy(() -> JobConfig.of(with(PLAIN, "kafka.propertiez.x", "1"))).hasMessageContaining("kafka.propertiez.x");
+        assertThatThrownBy(() -> JobConfig.of(with(PLAIN, "kafka.propertiez.x", "1")))
+                .hasMessageContaining("kafka.propertiez.x");
         assertThatThrownBy(() -> KafkaSettings.from(JobConfig.of(with(PLAIN, "kafka.starting-offsets", "newest"))))
                 .hasMessageContaining("kafka.starting-offsets");
     }

@@ -36,14 +36,20 @@ class ManagedServicePropertiesTest {
         Path configFile = dir.resolve("job.properties");
         Files.writeString(configFile, "idleness=2 min\n");
 
-        JobConfig c = JobConfig.load(new String[] {"--history-window", "3 d", "--config", configFile.toString()},
+        JobConfig c = JobConfig.load(
+                new String[] {"--history-window", "3 d", "--config", configFile.toString()},
                 Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString(), "KVWATCH_OUT_OF_ORDERNESS", "10 s"));
 
-        assertThat(c.get(JobOptions.HISTORY_WINDOW)).as("argument over runtime property").isEqualTo(Duration.ofDays(3));
-        assertThat(c.get(JobOptions.OUT_OF_ORDERNESS)).as("environment over runtime property")
+        assertThat(c.get(JobOptions.HISTORY_WINDOW))
+                .as("argument over runtime property")
+                .isEqualTo(Duration.ofDays(3));
+        assertThat(c.get(JobOptions.OUT_OF_ORDERNESS))
+                .as("environment over runtime property")
                 .isEqualTo(Duration.ofSeconds(10));
         assertThat(c.get(JobOptions.IDLENESS)).as("file over runtime property").isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.get(JobOptions.REQUIRE_2XX)).as("runtime property over default").isTrue();
+        assertThat(c.get(JobOptions.REQUIRE_2XX))
+                .as("runtime property over default")
+                .isTrue();
     }
 
     @Test
@@ -51,7 +57,8 @@ class ManagedServicePropertiesTest {
         Path runtime = runtimeProperties("""
                 [{"PropertyGroupId": "kvwatch", "PropertyMap": {"histroy-window": "7 d"}}]
                 """);
-        assertThatThrownBy(() -> JobConfig.load(new String[0], Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString())))
+        assertThatThrownBy(() ->
+                        JobConfig.load(new String[0], Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString())))
                 .hasMessageContaining("histroy-window");
     }
 
@@ -62,7 +69,8 @@ class ManagedServicePropertiesTest {
                 [{"PropertyGroupId": "kvwatch", "PropertyMap": {"kafka.properties.client.id":
                   "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b"}}]
                 """);
-        assertThatThrownBy(() -> JobConfig.load(new String[0], Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString())))
+        assertThatThrownBy(() ->
+                        JobConfig.load(new String[0], Map.of(ManagedServiceProperties.FILE_ENV, runtime.toString())))
                 .hasMessageContaining("runtime properties")
                 .hasMessageNotContaining("SharedAccessKey=b");
     }

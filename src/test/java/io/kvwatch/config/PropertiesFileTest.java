@@ -19,22 +19,31 @@ class PropertiesFileTest {
     void bothFilesAreReadAlikeAndFailAlike() throws Exception {
         Path file = dir.resolve("client.properties");
         Files.writeString(file, " security.protocol = SASL_SSL \n# comment\nsasl.mechanism=SCRAM-SHA-512\n");
-        assertThat(PropertiesFile.read(file, "Kafka properties file")).as("keys and values stripped, comments skipped")
+        assertThat(PropertiesFile.read(file, "Kafka properties file"))
+                .as("keys and values stripped, comments skipped")
                 .isEqualTo(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "SCRAM-SHA-512"));
 
         Path missing = dir.resolve("missing.properties");
         assertThatThrownBy(() -> JobConfig.load(new String[] {"--config", missing.toString()}, Map.of()))
-                .as("a missing --config file").isInstanceOf(SetupException.class)
+                .as("a missing --config file")
+                .isInstanceOf(SetupException.class)
                 .hasMessage("Cannot read the configuration file " + missing + ": no such file");
         assertThatThrownBy(() -> KafkaSettings.from(JobConfig.of(Map.of(
-                        "kafka.bootstrap-servers", "localhost:9092", "kafka.topic", "t", "kafka.properties-file", missing.toString()))))
-                .as("a missing kafka.properties-file").isInstanceOf(SetupException.class)
+                        "kafka.bootstrap-servers",
+                        "localhost:9092",
+                        "kafka.topic",
+                        "t",
+                        "kafka.properties-file",
+                        missing.toString()))))
+                .as("a missing kafka.properties-file")
+                .isInstanceOf(SetupException.class)
                 .hasMessage("Cannot read the Kafka properties file " + missing + ": no such file");
 
         Path malformed = dir.resolve("bad.properties");
         Files.writeString(malformed, "ssl.keystore.password=hunter2\\u12\n");
         assertThatThrownBy(() -> JobConfig.load(new String[] {"--config", malformed.toString()}, Map.of()))
-                .as("a malformed --config file is a setup mistake, not a crash").isInstanceOf(SetupException.class)
+                .as("a malformed --config file is a setup mistake, not a crash")
+                .isInstanceOf(SetupException.class)
                 .hasMessage("Cannot read the configuration file " + malformed + ": malformed \\uXXXX escape");
         assertThatThrownBy(() -> PropertiesFile.read(malformed, "Kafka properties file"))
                 .hasMessage("Cannot read the Kafka properties file " + malformed + ": malformed \\uXXXX escape")

@@ -30,12 +30,16 @@ class SecretsInConfigurationTest {
     @Test
     void connectionStringAsArgumentIsRefusedWithoutEcho() {
         for (String[] args : new String[][] {
-                {"--eventhubs.connection-string", secret},
-                {"--eventhubs.connection-string=" + secret},
-                {"--eventhubs.namespace", secret},
-                {"--kafka.topic", "t", secret},
-                {"--kafka.properties.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule"
-                        + " required username=\"$ConnectionString\" password=\"" + secret + "\";"}}) {
+            {"--eventhubs.connection-string", secret},
+            {"--eventhubs.connection-string=" + secret},
+            {"--eventhubs.namespace", secret},
+            {"--kafka.topic", "t", secret},
+            {
+                "--kafka.properties.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule"
+                        + " required username=\"$ConnectionString\" password=\"" + secret + "\";"
+            }
+        }) {
             assertThatThrownBy(() -> JobConfig.load(args, Map.of()))
                     .as("arguments %s", (Object) args[0])
                     .isInstanceOf(IllegalArgumentException.class)
@@ -53,15 +57,19 @@ class SecretsInConfigurationTest {
         Path file = dir.resolve("job.properties");
         Files.writeString(file, "kafka.topic=t\neventhubs.connection-string=" + secret + "\n");
         assertThatThrownBy(() -> JobConfig.load(new String[] {"--config", file.toString()}, Map.of()))
-                .hasMessageContaining("eventhubs.connection-string").hasMessageNotContaining(key);
+                .hasMessageContaining("eventhubs.connection-string")
+                .hasMessageNotContaining(key);
         assertThatThrownBy(() -> JobConfig.load(new String[0], Map.of("KVWATCH_EVENTHUBS_NAMESPACE", secret)))
-                .hasMessageContaining("KVWATCH_EVENTHUBS_NAMESPACE").hasMessageNotContaining(key);
+                .hasMessageContaining("KVWATCH_EVENTHUBS_NAMESPACE")
+                .hasMessageNotContaining(key);
     }
 
     @Test
     void kafkaCredentialsAreRefusedAsArgumentsButAcceptedFromAFile() throws Exception {
-        assertThatThrownBy(() -> JobConfig.load(new String[] {"--kafka.properties.ssl.keystore.password", "hunter2"}, Map.of()))
-                .hasMessageContaining("kafka.properties-file").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() ->
+                        JobConfig.load(new String[] {"--kafka.properties.ssl.keystore.password", "hunter2"}, Map.of()))
+                .hasMessageContaining("kafka.properties-file")
+                .hasMessageNotContaining("hunter2");
         Path file = dir.resolve("job.properties");
         Files.writeString(file, "kafka.properties.ssl.keystore.password=hunter2\n");
         JobConfig config = JobConfig.load(new String[] {"--config", file.toString()}, Map.of());
@@ -73,18 +81,27 @@ class SecretsInConfigurationTest {
     void connectionStringFromTheEnvironmentOrAFileButNotBoth() throws Exception {
         JobConfig fromEnv = JobConfig.load(new String[0], Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, secret));
         assertThat(fromEnv.eventHubsConnectionString()).isPresent();
-        assertThat(fromEnv.toString()).contains("kv-logs.servicebus.windows.net").doesNotContain(key);
+        assertThat(fromEnv.toString())
+                .contains("kv-logs.servicebus.windows.net")
+                .doesNotContain(key);
 
         Path secretFile = dir.resolve("eh-connection-string");
         Files.writeString(secretFile, secret);
-        JobConfig fromFile = JobConfig.load(new String[] {"--eventhubs.connection-string-file", secretFile.toString()}, Map.of());
+        JobConfig fromFile =
+                JobConfig.load(new String[] {"--eventhubs.connection-string-file", secretFile.toString()}, Map.of());
         assertThat(fromFile.eventHubsConnectionString()).isPresent();
         assertThat(fromFile.toString()).doesNotContain(key);
 
-        assertThatThrownBy(() -> JobConfig.load(new String[] {"--eventhubs.connection-string-file", secretFile.toString()},
+        assertThatThrownBy(() -> JobConfig.load(
+                        new String[] {"--eventhubs.connection-string-file", secretFile.toString()},
                         Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, secret)))
-                .hasMessageContaining("twice").hasMessageNotContaining(key);
-        assertThatThrownBy(() -> JobConfig.load(new String[] {"--eventhubs.connection-string-file", dir.resolve("missing").toString()},
+                .hasMessageContaining("twice")
+                .hasMessageNotContaining(key);
+        assertThatThrownBy(() -> JobConfig.load(
+                        new String[] {
+                            "--eventhubs.connection-string-file",
+                            dir.resolve("missing").toString()
+                        },
                         Map.of()))
                 .hasMessageContaining("missing");
     }
@@ -92,7 +109,8 @@ class SecretsInConfigurationTest {
     @Test
     void malformedConnectionStringFromTheEnvironmentIsNamedNotShown() {
         String noEndpoint = secret.substring(secret.indexOf(';') + 1);
-        assertThatThrownBy(() -> JobConfig.load(new String[0], Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, noEndpoint)))
+        assertThatThrownBy(() ->
+                        JobConfig.load(new String[0], Map.of(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV, noEndpoint)))
                 .hasMessageContaining("Endpoint")
                 .hasMessageContaining(JobConfig.EVENTHUBS_CONNECTION_STRING_ENV)
                 .hasMessageNotContaining(key);

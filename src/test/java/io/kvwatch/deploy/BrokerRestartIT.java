@@ -70,7 +70,10 @@ class BrokerRestartIT {
 
         // Four weeks of traffic, streamed slowly enough that the outage falls in the middle of it.
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2027).days(28).readsPerDay(200).maxRecordsPerEnvelope(1));
+                .seed(2027)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -81,8 +84,8 @@ class BrokerRestartIT {
             cluster.start();
             TaskManager taskManager = cluster.startTaskManager();
             cluster.awaitRegistered(taskManager, TIMEOUT);
-            String jobId = cluster.runJar(cluster.uploadJar(jobJar), ENTRY_CLASS,
-                    jobArguments(kafka.bootstrapServers(), null), null, 1);
+            String jobId = cluster.runJar(
+                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), null), null, 1);
             cluster.awaitRunningTasks(jobId, TIMEOUT);
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
@@ -90,19 +93,22 @@ class BrokerRestartIT {
                     AlertReader deadLetters = new AlertReader(kafka, ClusterScenario.DEAD_LETTERS)) {
                 // The test's producer outlives the outage like an upstream one: it buffers and retries (delivery
                 // timeout 2 min), idempotent, so the input arrives whole and in order.
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 150));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 150));
 
                 await("alerts committed before the outage", () -> alerts.poll() >= 20);
                 CheckpointStats beforeStop = cluster.checkpointStats(jobId);
-                assertThat(beforeStop.completed()).as("completed checkpoints before the outage").isPositive();
+                assertThat(beforeStop.completed())
+                        .as("completed checkpoints before the outage")
+                        .isPositive();
                 assertThat(streaming).as("the outage happens mid-stream").isNotDone();
                 int committedBeforeStop = alerts.size();
 
                 long stoppedAt = System.nanoTime();
                 kafka.stopProcess();
                 assertThat(ProcessHandle.of(kafka.pid()).filter(ProcessHandle::isAlive))
-                        .as("the broker JVM during the outage").isEmpty();
+                        .as("the broker JVM during the outage")
+                        .isEmpty();
                 TimeUnit.NANOSECONDS.sleep(OUTAGE.toNanos() - (System.nanoTime() - stoppedAt));
                 long checkpointsFailedInOutage = cluster.checkpointStats(jobId).failed() - beforeStop.failed();
                 kafka.restart();
@@ -135,7 +141,9 @@ class BrokerRestartIT {
                 assertThat(deadLetters.size())
                         .as("garbage lines and records without a parseable time, each dead-lettered once")
                         .isEqualTo(expectedDeadLetters);
-                assertThat(cluster.jobStatus(jobId)).as("the job, with no manual step").isEqualTo(JobStatus.RUNNING);
+                assertThat(cluster.jobStatus(jobId))
+                        .as("the job, with no manual step")
+                        .isEqualTo(JobStatus.RUNNING);
 
                 cluster.cancel(jobId);
                 cluster.awaitJobStatus(jobId, JobStatus.CANCELED, TIMEOUT);
@@ -145,6 +153,8 @@ class BrokerRestartIT {
         figures.put("whole test, ms", millisSince(testStart));
 
         assertThat(jvms).as("JobManager and TaskManager").hasSize(2).noneMatch(ProcessHandle::isAlive);
-        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive)).as("the Kafka broker").isEmpty();
+        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+                .as("the Kafka broker")
+                .isEmpty();
     }
 }

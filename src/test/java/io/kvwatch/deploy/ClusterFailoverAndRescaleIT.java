@@ -67,7 +67,6 @@ class ClusterFailoverAndRescaleIT {
         timingsMs.forEach((step, ms) -> System.out.printf("[ClusterFailoverAndRescaleIT] %-58s %7d ms%n", step, ms));
     }
 
-
     @Test
     void survivesATaskManagerCrashAndRescalesFromASavepointWithExactlyTheExpectedAlerts() throws Exception {
         long testStart = System.nanoTime();
@@ -76,12 +75,20 @@ class ClusterFailoverAndRescaleIT {
 
         // Four weeks of traffic, one record per message so that each message's Kafka timestamp is its record's time.
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2026).days(28).readsPerDay(250).maxRecordsPerEnvelope(1));
+                .seed(2026)
+                .days(28)
+                .readsPerDay(250)
+                .maxRecordsPerEnvelope(1));
         List<Read> expectedBefore = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
         // Three more days after a day's pause, after the rescale: the same population, so mostly known terms.
         Instant laterStart = latest(weeks.reads()).plus(Duration.ofDays(1));
         AuditStreamGenerator.Stream later = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(7).start(laterStart).days(3).readsPerDay(250).maxRecordsPerEnvelope(1).boundaryCases(false));
+                .seed(7)
+                .start(laterStart)
+                .days(3)
+                .readsPerDay(250)
+                .maxRecordsPerEnvelope(1)
+                .boundaryCases(false));
         List<Read> allReads = new ArrayList<>(weeks.reads());
         allReads.addAll(later.reads());
         List<Read> expectedAfter = new ArrayList<>(NewTermsOracle.expectedAlerts(allReads, WINDOW));
@@ -110,18 +117,22 @@ class ClusterFailoverAndRescaleIT {
                     AlertReader deadLetters = new AlertReader(kafka, DEAD_LETTERS)) {
 
                 // 2. Stream the four weeks at a steady rate, like an Event Hub would deliver them.
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 400));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 400));
 
                 // 3. Mid-stream, once a checkpoint has committed some alerts: SIGKILL the TaskManager, start another.
                 await("alerts committed before the crash", () -> alerts.poll() >= 20);
                 CheckpointStats beforeKill = cluster.checkpointStats(jobId);
-                assertThat(beforeKill.completed()).as("completed checkpoints before the crash").isPositive();
+                assertThat(beforeKill.completed())
+                        .as("completed checkpoints before the crash")
+                        .isPositive();
                 assertThat(streaming).as("the crash happens mid-stream").isNotDone();
                 int committedBeforeKill = alerts.size();
 
                 long killedAt = System.nanoTime();
-                assertThat(cluster.killTaskManager(first)).as("exit value of SIGKILL").isEqualTo(137);
+                assertThat(cluster.killTaskManager(first))
+                        .as("exit value of SIGKILL")
+                        .isEqualTo(137);
                 TaskManager second = cluster.startTaskManager();
                 cluster.awaitRegistered(second, TIMEOUT);
                 timingsMs.put("kill -9 until the new TaskManager registered", millisSince(killedAt));
@@ -130,8 +141,11 @@ class ClusterFailoverAndRescaleIT {
                 timingsMs.put("kill -9 until the job RUNNING again, restored", millisSince(killedAt));
                 await("parsed messages after the restore", () -> operatorMetric(cluster, jobId, "messagesIn") > 0);
                 timingsMs.put("kill -9 until processing again (RECOVERY TIME)", millisSince(killedAt));
-                assertThat(restored.restoredFromSavepoint()).as("restored from a checkpoint").isFalse();
-                assertThat(restored.restoredCheckpointId()).as("the latest checkpoint")
+                assertThat(restored.restoredFromSavepoint())
+                        .as("restored from a checkpoint")
+                        .isFalse();
+                assertThat(restored.restoredCheckpointId())
+                        .as("the latest checkpoint")
                         .isGreaterThanOrEqualTo(beforeKill.latestCompletedId());
                 long checkpointsAtRestore = cluster.checkpointStats(jobId).completed();
                 cluster.awaitCompletedCheckpoints(jobId, checkpointsAtRestore + 1, TIMEOUT);
@@ -151,7 +165,8 @@ class ClusterFailoverAndRescaleIT {
                         .isEqualTo(expectedDeadLetters);
                 assertThat(operatorMetric(cluster, jobId, "recordsLate"))
                         .as("no record behind the watermark since the restore: per-partition disorder is within"
-                                + " the bound").isZero();
+                                + " the bound")
+                        .isZero();
 
                 // 5. Stop with a savepoint; resubmit from it with twice the parallelism.
                 t = System.nanoTime();
@@ -164,7 +179,9 @@ class ClusterFailoverAndRescaleIT {
                 timingsMs.put("resubmit from savepoint at parallelism 2 until RUNNING", millisSince(t));
                 assertThat(resumed.restoredFromSavepoint()).isTrue();
                 assertThat(resumed.restoredPath()).isEqualTo(savepoint);
-                assertThat(vertexParallelisms(cluster, rescaledId)).as("every vertex at parallelism 2").containsOnly(2);
+                assertThat(vertexParallelisms(cluster, rescaledId))
+                        .as("every vertex at parallelism 2")
+                        .containsOnly(2);
 
                 // 6. Three more days: known terms stay quiet, new ones alert.
                 produce(producer, later.lines(), 2000);
@@ -179,13 +196,17 @@ class ClusterFailoverAndRescaleIT {
                 Set<List<String>> knownTerms = terms(weeks.reads());
                 List<Read> knownRepeats = later.reads().stream()
                         .filter(r -> knownTerms.contains(List.of(r.upn(), r.objectId())))
-                        .filter(r -> !expectedAfter.contains(r)).toList();
-                assertThat(knownRepeats).as("reads of terms known from before the savepoint that must stay quiet")
+                        .filter(r -> !expectedAfter.contains(r))
+                        .toList();
+                assertThat(knownRepeats)
+                        .as("reads of terms known from before the savepoint that must stay quiet")
                         .hasSizeGreaterThan(100);
-                assertThat(expectedAfter).as("terms first seen after the rescale alert")
+                assertThat(expectedAfter)
+                        .as("terms first seen after the rescale alert")
                         .anyMatch(r -> !knownTerms.contains(List.of(r.upn(), r.objectId())));
                 assertThat(alerts.values().stream().map(AlertFields::asRead).filter(knownRepeats::contains))
-                        .as("no alert for a known term within 14 days").isEmpty();
+                        .as("no alert for a known term within 14 days")
+                        .isEmpty();
 
                 cluster.cancel(rescaledId);
                 cluster.awaitJobStatus(rescaledId, JobStatus.CANCELED, TIMEOUT);
@@ -195,17 +216,20 @@ class ClusterFailoverAndRescaleIT {
         timingsMs.put("whole test", millisSince(testStart));
 
         assertThat(jvms).as("JobManager and both TaskManagers").hasSize(3).noneMatch(ProcessHandle::isAlive);
-        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive)).as("the Kafka broker").isEmpty();
+        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+                .as("the Kafka broker")
+                .isEmpty();
     }
 
     private static List<Integer> vertexParallelisms(FlinkStandaloneCluster cluster, String jobId) {
         List<Integer> out = new ArrayList<>();
-        cluster.getJson("/jobs/" + jobId).path("vertices").forEach(v -> out.add(v.path("parallelism").asInt()));
+        cluster.getJson("/jobs/" + jobId)
+                .path("vertices")
+                .forEach(v -> out.add(v.path("parallelism").asInt()));
         return out;
     }
 
     private static Set<List<String>> terms(List<Read> reads) {
         return reads.stream().map(r -> List.of(r.upn(), r.objectId())).collect(Collectors.toSet());
     }
-
 }

@@ -65,11 +65,13 @@ final class ClusterScenario {
 
     /** flink-conf/config.yaml, with test timings and without what a test must not start. */
     static FlinkStandaloneCluster.Builder recommendedCluster() throws Exception {
-        FlinkStandaloneCluster.Builder builder = FlinkStandaloneCluster.builder().slotsPerTaskManager(2);
+        FlinkStandaloneCluster.Builder builder =
+                FlinkStandaloneCluster.builder().slotsPerTaskManager(2);
         DeployFiles.readFlat(FlinkConfTest.FLINK_CONF.resolve("config.yaml")).forEach((key, value) -> {
             // The harness gives each run its own checkpoint directories; the Prometheus reporter would listen on
             // every interface, and tests bind nothing but loopback.
-            if (!key.startsWith("execution.checkpointing.dir") && !key.startsWith("execution.checkpointing.savepoint-dir")
+            if (!key.startsWith("execution.checkpointing.dir")
+                    && !key.startsWith("execution.checkpointing.savepoint-dir")
                     && !key.startsWith("metrics.reporter")) {
                 builder.config(key, value);
             }
@@ -117,8 +119,10 @@ final class ClusterScenario {
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             timestamp = recordTime(line).orElse(timestamp); // garbage lines take their predecessor's time
-            producer.send(new ProducerRecord<>(INPUT, i % INPUT_PARTITIONS, timestamp, null,
-                    line.getBytes(StandardCharsets.UTF_8)), (metadata, e) -> {
+            producer.send(
+                    new ProducerRecord<>(
+                            INPUT, i % INPUT_PARTITIONS, timestamp, null, line.getBytes(StandardCharsets.UTF_8)),
+                    (metadata, e) -> {
                         if (e != null) {
                             failed.compareAndSet(null, e);
                         }
@@ -147,8 +151,9 @@ final class ClusterScenario {
      */
     static void advanceEventTimePastTheEnd(KafkaProducer<byte[], byte[]> producer, Instant last) {
         long tick = last.plus(Duration.ofHours(1)).toEpochMilli();
-        String other = "{\"records\":[{\"time\":\"" + Instant.ofEpochMilli(tick) + "\",\"category\":\"AppServiceHTTPLogs\","
-                + "\"resourceId\":\"/SUBSCRIPTIONS/0/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\"}]}";
+        String other =
+                "{\"records\":[{\"time\":\"" + Instant.ofEpochMilli(tick) + "\",\"category\":\"AppServiceHTTPLogs\","
+                        + "\"resourceId\":\"/SUBSCRIPTIONS/0/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP\"}]}";
         for (int p = 0; p < INPUT_PARTITIONS; p++) {
             producer.send(new ProducerRecord<>(INPUT, p, tick, null, other.getBytes(StandardCharsets.UTF_8)));
         }
@@ -160,8 +165,11 @@ final class ClusterScenario {
         try {
             JsonNode message = JSON.readTree(line);
             JsonNode record = message.has("records") && message.get("records").isArray()
-                    ? message.get("records").get(0) : message;
-            String time = record.has("event") ? record.at("/event/ingested").asText() : record.path("time").asText();
+                    ? message.get("records").get(0)
+                    : message;
+            String time = record.has("event")
+                    ? record.at("/event/ingested").asText()
+                    : record.path("time").asText();
             return Optional.of(Instant.parse(time).toEpochMilli());
         } catch (Exception notJsonOrNoTime) {
             return Optional.empty();
@@ -178,7 +186,9 @@ final class ClusterScenario {
     }
 
     static void assertExactlyOnce(AlertReader alerts, List<Read> expected, String when) {
-        assertThat(alerts.duplicates()).as("%s: alert ids committed more than once", when).isEmpty();
+        assertThat(alerts.duplicates())
+                .as("%s: alert ids committed more than once", when)
+                .isEmpty();
         assertThat(alerts.values().stream().map(AlertFields::asRead).toList())
                 .as("%s: the committed alerts are exactly the oracle's", when)
                 .containsExactlyInAnyOrderElementsOf(expected);
@@ -186,14 +196,22 @@ final class ClusterScenario {
 
     /** How many failures (each followed by a restart) the job's exception history records; it keeps the last 16. */
     static int jobFailures(FlinkStandaloneCluster cluster, String jobId) {
-        return cluster.getJson("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").size();
+        return cluster.getJson("/jobs/" + jobId + "/exceptions")
+                .path("exceptionHistory")
+                .path("entries")
+                .size();
     }
 
     /** The back-pressure level of the job's first vertex (the source), as the REST API samples it. */
     static String sourceBackPressure(FlinkStandaloneCluster cluster, String jobId) {
-        String source = cluster.getJson("/jobs/" + jobId).path("vertices").get(0).path("id").asText();
+        String source = cluster.getJson("/jobs/" + jobId)
+                .path("vertices")
+                .get(0)
+                .path("id")
+                .asText();
         return cluster.getJson("/jobs/" + jobId + "/vertices/" + source + "/backpressure")
-                .path("backpressureLevel").asText("unknown");
+                .path("backpressureLevel")
+                .asText("unknown");
     }
 
     /** The sum over all subtasks of a metric of the job's operators, from the REST API. */
@@ -231,8 +249,8 @@ final class ClusterScenario {
      * Waits for {@code count} committed alerts; if they do not come, fails with what the broker and the job say:
      * the open transactions, the committed and uncommitted record counts, the job's latest exception.
      */
-    static void awaitAlerts(KafkaBroker kafka, FlinkStandaloneCluster cluster, String jobId,
-            AlertReader alerts, int count) {
+    static void awaitAlerts(
+            KafkaBroker kafka, FlinkStandaloneCluster cluster, String jobId, AlertReader alerts, int count) {
         try {
             await("the oracle's " + count + " alerts", () -> alerts.poll() >= count);
         } catch (AssertionError stalled) {
@@ -241,8 +259,17 @@ final class ClusterScenario {
                     + "\ncheckpoints: " + cluster.checkpointStats(jobId)
                     + "\njob status: " + cluster.jobStatus(jobId)
                     + "\nwatermarks: " + watermarks(cluster, jobId)
-                    + "\nmetrics: " + metrics(cluster, jobId, "messagesIn", "recordsIn", "recordsCounted",
-                            "deadLetters", "recordsLate", "alerts", "eventTimeLagMs")
+                    + "\nmetrics: "
+                    + metrics(
+                            cluster,
+                            jobId,
+                            "messagesIn",
+                            "recordsIn",
+                            "recordsCounted",
+                            "deadLetters",
+                            "recordsLate",
+                            "alerts",
+                            "eventTimeLagMs")
                     + "\nroot exception: " + cluster.rootException(jobId)));
             throw stalled;
         }
@@ -262,8 +289,12 @@ final class ClusterScenario {
                         ids.add(metric);
                     }
                 });
-                out.put(vertex.path("name").asText().replaceAll(" .*", ""), ids.isEmpty() ? "[]"
-                        : cluster.getJson(base + "?get=" + String.join(",", ids)).toString());
+                out.put(
+                        vertex.path("name").asText().replaceAll(" .*", ""),
+                        ids.isEmpty()
+                                ? "[]"
+                                : cluster.getJson(base + "?get=" + String.join(",", ids))
+                                        .toString());
             }
         } catch (RuntimeException e) {
             out.put("error", e.toString());
@@ -306,7 +337,8 @@ final class ClusterScenario {
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+                    .map(info -> new TopicPartition(topic, info.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
         }

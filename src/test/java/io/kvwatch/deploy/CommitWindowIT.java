@@ -71,7 +71,10 @@ class CommitWindowIT {
         assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
 
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2029).days(28).readsPerDay(200).maxRecordsPerEnvelope(1));
+                .seed(2029)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -86,45 +89,59 @@ class CommitWindowIT {
             TaskManager first = cluster.startTaskManager();
             cluster.awaitRegistered(first, TIMEOUT);
             // Every connection of the job goes through the gate; the test's own clients go to the broker directly.
-            String jobId = cluster.runJar(cluster.uploadJar(jobJar), ENTRY_CLASS,
-                    jobArguments(kafka.proxiedBootstrapServers(), null), null, 1);
+            String jobId = cluster.runJar(
+                    cluster.uploadJar(jobJar),
+                    ENTRY_CLASS,
+                    jobArguments(kafka.proxiedBootstrapServers(), null),
+                    null,
+                    1);
             cluster.awaitRunningTasks(jobId, TIMEOUT);
             KafkaTopics topics = new KafkaTopics(kafka.bootstrapServers());
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ALERTS);
                     AlertReader deadLetters = new AlertReader(kafka, ClusterScenario.DEAD_LETTERS)) {
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 150));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 150));
 
                 await("alerts committed before the window", () -> alerts.poll() >= 20);
                 long completedBeforeHold = cluster.checkpointStats(jobId).completed();
                 gate.holdCommits();
                 long heldAt = System.nanoTime();
                 // Inside the window: a commit is held, so its checkpoint has completed; alerts written but invisible.
-                await("a checkpoint completed whose commit is held, with alerts in its open transaction",
-                        () -> gate.heldRequests() > 0 && !uncommittedAlertIds(topics).isEmpty());
+                await(
+                        "a checkpoint completed whose commit is held, with alerts in its open transaction",
+                        () -> gate.heldRequests() > 0
+                                && !uncommittedAlertIds(topics).isEmpty());
                 figures.put("hold until a completed checkpoint's commit was held, ms", millisSince(heldAt));
                 CheckpointStats atCrash = cluster.checkpointStats(jobId);
                 Set<String> alertsInTheWindow = uncommittedAlertIds(topics);
                 // The held commit may be that of a checkpoint that completed just before the hold: a client commits
                 // only after its checkpoint completed, whenever that was. (The REST API's checkpoint statistics are
                 // cached for a few seconds, so they may not show it yet.)
-                assertThat(atCrash.completed()).as("completed checkpoints at the crash")
-                        .isGreaterThanOrEqualTo(completedBeforeHold).isPositive();
+                assertThat(atCrash.completed())
+                        .as("completed checkpoints at the crash")
+                        .isGreaterThanOrEqualTo(completedBeforeHold)
+                        .isPositive();
                 assertThat(streaming).as("the crash happens mid-stream").isNotDone();
 
                 long killedAt = System.nanoTime();
-                assertThat(cluster.killTaskManager(first)).as("exit value of SIGKILL").isEqualTo(137);
+                assertThat(cluster.killTaskManager(first))
+                        .as("exit value of SIGKILL")
+                        .isEqualTo(137);
                 gate.dropHeldAndPass();
                 TaskManager second = cluster.startTaskManager();
                 cluster.awaitRegistered(second, TIMEOUT);
                 CheckpointStats restored = cluster.awaitRestored(jobId, 1, TIMEOUT);
                 cluster.awaitRunningTasks(jobId, TIMEOUT);
-                assertThat(restored.restoredFromSavepoint()).as("restored from a checkpoint").isFalse();
-                assertThat(restored.restoredCheckpointId()).as("the latest checkpoint: the one whose commit was held")
+                assertThat(restored.restoredFromSavepoint())
+                        .as("restored from a checkpoint")
+                        .isFalse();
+                assertThat(restored.restoredCheckpointId())
+                        .as("the latest checkpoint: the one whose commit was held")
                         .isGreaterThanOrEqualTo(atCrash.latestCompletedId());
-                await("the alerts of the held transaction committed",
+                await(
+                        "the alerts of the held transaction committed",
                         () -> alerts.poll() > 0 && alerts.keys().containsAll(alertsInTheWindow));
                 figures.put("kill -9 until the window's alerts committed, ms", millisSince(killedAt));
 
@@ -153,12 +170,15 @@ class CommitWindowIT {
         figures.put("whole test, ms", millisSince(testStart));
 
         assertThat(jvms).as("JobManager and both TaskManagers").hasSize(3).noneMatch(ProcessHandle::isAlive);
-        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive)).as("the Kafka broker").isEmpty();
+        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+                .as("the Kafka broker")
+                .isEmpty();
     }
 
     /** The ids of alerts written to the alert topic but not (yet) visible to read_committed readers. */
     private static Set<String> uncommittedAlertIds(KafkaTopics topics) {
-        Set<String> ids = topics.readAll(ALERTS, "read_uncommitted").stream().map(ConsumerRecord::key)
+        Set<String> ids = topics.readAll(ALERTS, "read_uncommitted").stream()
+                .map(ConsumerRecord::key)
                 .collect(Collectors.toCollection(HashSet::new));
         topics.readAll(ALERTS, "read_committed").forEach(r -> ids.remove(r.key()));
         return ids;

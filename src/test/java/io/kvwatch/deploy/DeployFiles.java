@@ -31,7 +31,8 @@ final class DeployFiles {
         for (Path root : roots) {
             try (Stream<Path> walk = Files.walk(root)) {
                 walk.filter(Files::isRegularFile)
-                        .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+                        .filter(p ->
+                                p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
                         .sorted()
                         .forEach(files::add);
             }
@@ -57,7 +58,9 @@ final class DeployFiles {
 
     /** The one document of kind {@code kind} in a file. */
     static JsonNode document(Path file, String kind) throws IOException {
-        List<JsonNode> matching = documents(file).stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
+        List<JsonNode> matching = documents(file).stream()
+                .filter(d -> kind.equals(d.path("kind").asText()))
+                .toList();
         if (matching.size() != 1) {
             throw new AssertionError(file + " holds " + matching.size() + " documents of kind " + kind);
         }
@@ -95,8 +98,9 @@ final class DeployFiles {
 
     private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
         if (node.isObject()) {
-            node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-                    e.getValue(), out));
+            node.fields()
+                    .forEachRemaining(
+                            e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out));
         } else {
             out.put(prefix, node.isValueNode() ? node.asText() : node.toString());
         }

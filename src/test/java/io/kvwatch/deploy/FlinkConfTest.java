@@ -32,9 +32,14 @@ class FlinkConfTest {
     void flinkParsesTheRecommendedConfigurationIntoTheIntendedValues() {
         Configuration conf = GlobalConfiguration.loadConfiguration(FLINK_CONF.toString());
 
-        assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).as("state backend").isEqualTo("rocksdb");
-        assertThat(conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).as("incremental checkpoints").isTrue();
-        assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE)).isEqualTo(CheckpointingMode.EXACTLY_ONCE);
+        assertThat(conf.get(StateBackendOptions.STATE_BACKEND))
+                .as("state backend")
+                .isEqualTo("rocksdb");
+        assertThat(conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS))
+                .as("incremental checkpoints")
+                .isTrue();
+        assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE))
+                .isEqualTo(CheckpointingMode.EXACTLY_ONCE);
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL)).isEqualTo(Duration.ofSeconds(30));
         assertThat(conf.get(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS)).isEqualTo(Duration.ofSeconds(10));
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT)).isEqualTo(Duration.ofMinutes(5));
@@ -51,7 +56,8 @@ class FlinkConfTest {
                 .isEqualTo(Duration.ofSeconds(1));
         assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF))
                 .isEqualTo(Duration.ofMinutes(1));
-        assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER)).isEqualTo(2.0);
+        assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER))
+                .isEqualTo(2.0);
         assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD))
                 .isEqualTo(Duration.ofHours(1));
         assertThat(conf.get(JobManagerOptions.EXECUTION_FAILOVER_STRATEGY)).isEqualTo("region");
@@ -74,14 +80,20 @@ class FlinkConfTest {
     @Test
     void theCommentedHighAvailabilityBlockIsZooKeeperHaInCurrentKeys() throws Exception {
         Map<String, String> ha = DeployFiles.commentedSettings(FLINK_CONF.resolve("config.yaml"), "High availability");
-        assertThat(ha).as("the documented HA settings (JobManagerFailoverIT runs with them)")
+        assertThat(ha)
+                .as("the documented HA settings (JobManagerFailoverIT runs with them)")
                 .containsEntry("high-availability.type", "zookeeper")
-                .containsKeys("high-availability.zookeeper.quorum", "high-availability.storageDir",
-                        "high-availability.cluster-id", "high-availability.zookeeper.client.session-timeout");
+                .containsKeys(
+                        "high-availability.zookeeper.quorum",
+                        "high-availability.storageDir",
+                        "high-availability.cluster-id",
+                        "high-availability.zookeeper.client.session-timeout");
         assertThat(ha.keySet()).as("current Flink option names").allMatch(FlinkOptionKeys::isCurrent);
         Configuration conf = Configuration.fromMap(ha);
         assertThat(conf.get(HighAvailabilityOptions.ZOOKEEPER_SESSION_TIMEOUT)).isEqualTo(Duration.ofSeconds(15));
-        assertThat(conf.get(HighAvailabilityOptions.HA_STORAGE_PATH)).as("HA storage").isNotBlank();
+        assertThat(conf.get(HighAvailabilityOptions.HA_STORAGE_PATH))
+                .as("HA storage")
+                .isNotBlank();
     }
 
     @Test
@@ -95,7 +107,8 @@ class FlinkConfTest {
     @Test
     void log4jBuildsTheRecommendedLoggingConfiguration(@TempDir Path dir) throws Exception {
         Path config = FLINK_CONF.resolve("log4j-console.properties");
-        String previous = System.setProperty("log.file", dir.resolve("taskmanager.log").toString());
+        String previous =
+                System.setProperty("log.file", dir.resolve("taskmanager.log").toString());
         try (InputStream in = Files.newInputStream(config)) {
             var log4j = new PropertiesConfigurationFactory()
                     .getConfiguration(null, new ConfigurationSource(in, config.toFile()));
@@ -104,7 +117,8 @@ class FlinkConfTest {
                 assertThat(log4j.getAppenders()).containsKeys("ConsoleAppender", "RollingFileAppender");
                 assertThat(log4j.getRootLogger().getAppenders()).containsKeys("ConsoleAppender", "RollingFileAppender");
                 assertThat(log4j.getLoggers()).containsKeys("io.kvwatch", "org.apache.kafka");
-                assertThat(log4j.getLoggers().get("org.apache.kafka").getLevel().name()).isEqualTo("WARN");
+                assertThat(log4j.getLoggers().get("org.apache.kafka").getLevel().name())
+                        .isEqualTo("WARN");
             } finally {
                 log4j.stop();
             }

@@ -33,10 +33,20 @@ final class FlinkOptionKeys {
      */
     static final List<String> PASS_THROUGH_PREFIXES = List.of("metrics.reporter.prom.", "fs.azure.", "kubernetes.");
 
-    private static final Set<String> KEYS = collect(CheckpointingOptions.class, StateBackendOptions.class,
-            RestartStrategyOptions.class, StateRecoveryOptions.class, JobManagerOptions.class, TaskManagerOptions.class,
-            MetricOptions.class, HighAvailabilityOptions.class, CoreOptions.class, RestOptions.class,
-            PipelineOptions.class, RocksDBOptions.class, RocksDBConfigurableOptions.class);
+    private static final Set<String> KEYS = collect(
+            CheckpointingOptions.class,
+            StateBackendOptions.class,
+            RestartStrategyOptions.class,
+            StateRecoveryOptions.class,
+            JobManagerOptions.class,
+            TaskManagerOptions.class,
+            MetricOptions.class,
+            HighAvailabilityOptions.class,
+            CoreOptions.class,
+            RestOptions.class,
+            PipelineOptions.class,
+            RocksDBOptions.class,
+            RocksDBConfigurableOptions.class);
 
     private FlinkOptionKeys() {}
 

@@ -70,7 +70,10 @@ class JobManagerFailoverIT {
         assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
 
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2028).days(28).readsPerDay(200).maxRecordsPerEnvelope(1));
+                .seed(2028)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> services = new ArrayList<>();
@@ -84,24 +87,28 @@ class JobManagerFailoverIT {
             JobManager leader = cluster.awaitLeader(TIMEOUT);
             TaskManager taskManager = cluster.startTaskManager();
             cluster.awaitRegistered(taskManager, TIMEOUT);
-            String jobId = cluster.runJar(cluster.uploadJar(jobJar), ENTRY_CLASS,
-                    jobArguments(kafka.bootstrapServers(), null), null, 1);
+            String jobId = cluster.runJar(
+                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), null), null, 1);
             cluster.awaitRunningTasks(jobId, TIMEOUT);
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ClusterScenario.ALERTS);
                     AlertReader deadLetters = new AlertReader(kafka, ClusterScenario.DEAD_LETTERS)) {
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 150));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 150));
 
                 await("alerts committed before the crash", () -> alerts.poll() >= 20);
                 CheckpointStats beforeKill = cluster.checkpointStats(jobId);
-                assertThat(beforeKill.completed()).as("completed checkpoints before the crash").isPositive();
+                assertThat(beforeKill.completed())
+                        .as("completed checkpoints before the crash")
+                        .isPositive();
                 assertThat(streaming).as("the crash happens mid-stream").isNotDone();
                 int committedBeforeKill = alerts.size();
 
                 long killedAt = System.nanoTime();
-                assertThat(cluster.killJobManager(leader)).as("exit value of SIGKILL").isEqualTo(137);
+                assertThat(cluster.killJobManager(leader))
+                        .as("exit value of SIGKILL")
+                        .isEqualTo(137);
                 JobManager standby = cluster.awaitLeader(TIMEOUT);
                 figures.put("kill -9 until the standby leads, ms", millisSince(killedAt));
                 assertThat(standby).as("the new leader").isNotSameAs(leader);
@@ -110,8 +117,11 @@ class JobManagerFailoverIT {
                 figures.put("kill -9 until the job RUNNING again, restored, ms", millisSince(killedAt));
                 await("parsed messages after the takeover", () -> operatorMetric(cluster, jobId, "messagesIn") > 0);
                 figures.put("kill -9 until processing again (TAKEOVER TIME), ms", millisSince(killedAt));
-                assertThat(restored.restoredFromSavepoint()).as("restored from a checkpoint").isFalse();
-                assertThat(restored.restoredCheckpointId()).as("the latest checkpoint before the crash, or later")
+                assertThat(restored.restoredFromSavepoint())
+                        .as("restored from a checkpoint")
+                        .isFalse();
+                assertThat(restored.restoredCheckpointId())
+                        .as("the latest checkpoint before the crash, or later")
                         .isGreaterThanOrEqualTo(beforeKill.latestCompletedId());
 
                 streaming.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -122,7 +132,8 @@ class JobManagerFailoverIT {
                 settle(cluster, jobId, alerts, deadLetters);
 
                 figures.put("ZooKeeper session timeout", HA_SETTINGS.get(SESSION_TIMEOUT));
-                figures.put("restored checkpoint / latest before the kill",
+                figures.put(
+                        "restored checkpoint / latest before the kill",
                         restored.restoredCheckpointId() + " / " + beforeKill.latestCompletedId());
                 figures.put("alerts expected (oracle)", expected.size());
                 figures.put("alerts committed, read_committed", alerts.size());
@@ -141,7 +152,9 @@ class JobManagerFailoverIT {
         }
         figures.put("whole test, ms", millisSince(testStart));
 
-        assertThat(services).as("ZooKeeper, Kafka, both JobManagers and the TaskManager").hasSize(5)
+        assertThat(services)
+                .as("ZooKeeper, Kafka, both JobManagers and the TaskManager")
+                .hasSize(5)
                 .noneMatch(ProcessHandle::isAlive);
     }
 

@@ -32,8 +32,13 @@ class OperatorUidsTest {
 
     @Test
     void everyOperatorOfTheFileJobHasAUidAndAName() {
-        assertEveryOperatorHasAUidAndAName(graph(FileInput.of(dir.resolve("in").toString()),
-                Map.of("output", dir.resolve("alerts/").toString() + "/", "dead-letters", dir.resolve("dl.ndjson").toString())));
+        assertEveryOperatorHasAUidAndAName(graph(
+                FileInput.of(dir.resolve("in").toString()),
+                Map.of(
+                        "output",
+                        dir.resolve("alerts/").toString() + "/",
+                        "dead-letters",
+                        dir.resolve("dl.ndjson").toString())));
     }
 
     @Test
@@ -43,18 +48,30 @@ class OperatorUidsTest {
 
     @Test
     void everyOperatorWithSuppressionHasAUidAndAName() {
-        assertEveryOperatorHasAUidAndAName(graph(FileInput.of(dir.resolve("in").toString()),
-                Map.of("suppression-fields", "upn", "learning", "true")));
+        assertEveryOperatorHasAUidAndAName(graph(
+                FileInput.of(dir.resolve("in").toString()), Map.of("suppression-fields", "upn", "learning", "true")));
     }
 
     @Test
     void everyOperatorOfTheKafkaJobHasAUidAndAName() {
-        JobConfig config = JobConfig.of(Map.of("kafka.bootstrap-servers", "127.0.0.1:9092", "kafka.topic", "audit",
-                "alerts.topic", "alerts", "dead-letters.topic", "dead-letters", "delivery-guarantee", "exactly-once"));
+        JobConfig config = JobConfig.of(Map.of(
+                "kafka.bootstrap-servers",
+                "127.0.0.1:9092",
+                "kafka.topic",
+                "audit",
+                "alerts.topic",
+                "alerts",
+                "dead-letters.topic",
+                "dead-letters",
+                "delivery-guarantee",
+                "exactly-once"));
         KafkaSettings kafka = KafkaSettings.from(config).orElseThrow();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        new KeyVaultNewTermsJob(config, new KafkaInput(kafka, Duration.ofSeconds(30), Duration.ofMinutes(1)),
-                new KafkaOutputs(kafka)).build(env);
+        new KeyVaultNewTermsJob(
+                        config,
+                        new KafkaInput(kafka, Duration.ofSeconds(30), Duration.ofMinutes(1)),
+                        new KafkaOutputs(kafka))
+                .build(env);
         assertEveryOperatorHasAUidAndAName(env.getStreamGraph());
     }
 
@@ -69,8 +86,8 @@ class OperatorUidsTest {
     static StreamGraph graph(MessageInput input, Map<String, String> settings) {
         JobConfig config = JobConfig.of(settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        new KeyVaultNewTermsJob(config, input,
-                new LocalOutputs(settings.get("output"), settings.get("dead-letters"))).build(env);
+        new KeyVaultNewTermsJob(config, input, new LocalOutputs(settings.get("output"), settings.get("dead-letters")))
+                .build(env);
         return env.getStreamGraph();
     }
 
@@ -78,11 +95,19 @@ class OperatorUidsTest {
         List<StreamNode> nodes = List.copyOf(graph.getStreamNodes());
         assertThat(nodes).isNotEmpty();
         assertThat(nodes)
-                .as("operators without a uid: %s", nodes.stream()
-                        .filter(n -> n.getTransformationUID() == null).map(StreamNode::getOperatorName).toList())
+                .as(
+                        "operators without a uid: %s",
+                        nodes.stream()
+                                .filter(n -> n.getTransformationUID() == null)
+                                .map(StreamNode::getOperatorName)
+                                .toList())
                 .allSatisfy(node -> assertThat(node.getTransformationUID()).isNotBlank());
-        assertThat(nodes.stream().map(StreamNode::getTransformationUID).distinct().count())
-                .as("uids are unique").isEqualTo(nodes.size());
+        assertThat(nodes.stream()
+                        .map(StreamNode::getTransformationUID)
+                        .distinct()
+                        .count())
+                .as("uids are unique")
+                .isEqualTo(nodes.size());
         assertThat(nodes).allSatisfy(node -> assertThat(node.getOperatorName()).isNotBlank());
     }
 }

@@ -60,7 +60,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * <p>It takes 3-8 minutes, so it runs only with {@code -Dkvwatch.it.long=true} (failsafe passes system properties
  * given to Maven on to the tests).
  */
-@EnabledIfSystemProperty(named = "kvwatch.it.long", matches = "true",
+@EnabledIfSystemProperty(
+        named = "kvwatch.it.long",
+        matches = "true",
         disabledReason = "minutes of outage: run with -Dkvwatch.it.long=true")
 class SinkOutageIT {
 
@@ -81,7 +83,10 @@ class SinkOutageIT {
         assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
 
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2030).days(28).readsPerDay(200).maxRecordsPerEnvelope(1));
+                .seed(2030)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -95,15 +100,19 @@ class SinkOutageIT {
             cluster.start();
             TaskManagerSupervisor supervisor = new TaskManagerSupervisor(cluster);
             cluster.awaitRegistered(supervisor.current(), TIMEOUT);
-            String jobId = cluster.runJar(cluster.uploadJar(jobJar), ENTRY_CLASS,
-                    jobArguments(kafka.proxiedBootstrapServers(), null), null, 1);
+            String jobId = cluster.runJar(
+                    cluster.uploadJar(jobJar),
+                    ENTRY_CLASS,
+                    jobArguments(kafka.proxiedBootstrapServers(), null),
+                    null,
+                    1);
             cluster.awaitRunningTasks(jobId, TIMEOUT);
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ALERTS);
                     AlertReader deadLetters = new AlertReader(kafka, ClusterScenario.DEAD_LETTERS)) {
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 150));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 150));
 
                 await("alerts committed before the outage", () -> alerts.poll() >= 20);
                 CheckpointStats before = cluster.checkpointStats(jobId);
@@ -122,18 +131,23 @@ class SinkOutageIT {
                 figures.put("sink outage, s", OUTAGE.toSeconds());
                 figures.put("outage: job status at its end", cluster.jobStatus(jobId));
                 figures.put("outage: job failures (exception history)", reported(() -> jobFailures(cluster, jobId)));
-                figures.put("outage: checkpoints completed / failed", (during.completed() - before.completed())
-                        + " / " + (during.failed() - before.failed()));
-                figures.put("outage: source back-pressure at its end", reported(() -> sourceBackPressure(cluster, jobId)));
-                figures.put("outage: messages parsed in the last attempt",
-                        reported(() -> operatorMetric(cluster, jobId, "messagesIn")) + " (before: " + messagesBefore + ")");
+                figures.put(
+                        "outage: checkpoints completed / failed",
+                        (during.completed() - before.completed()) + " / " + (during.failed() - before.failed()));
+                figures.put(
+                        "outage: source back-pressure at its end", reported(() -> sourceBackPressure(cluster, jobId)));
+                figures.put(
+                        "outage: messages parsed in the last attempt",
+                        reported(() -> operatorMetric(cluster, jobId, "messagesIn")) + " (before: " + messagesBefore
+                                + ")");
                 figures.put("outage: requests stalled at the gate", gate.heldRequests());
                 figures.put("outage: TaskManager processes that exited", supervisor.exited());
                 int committedAtTheEnd = alerts.size();
 
                 gate.dropHeldAndPass();
                 long releasedAt = System.nanoTime();
-                await("the first alert committed after the outage",
+                await(
+                        "the first alert committed after the outage",
                         () -> supervisor.restartIfExited() && alerts.poll() > committedAtTheEnd);
                 figures.put("sink back until the first alert committed, ms", millisSince(releasedAt));
                 long completedAfter = cluster.checkpointStats(jobId).completed();
@@ -156,7 +170,9 @@ class SinkOutageIT {
                 assertThat(deadLetters.size())
                         .as("garbage lines and records without a parseable time, each dead-lettered once")
                         .isEqualTo(expectedDeadLetters);
-                assertThat(cluster.jobStatus(jobId)).as("the job, with no manual step").isEqualTo(JobStatus.RUNNING);
+                assertThat(cluster.jobStatus(jobId))
+                        .as("the job, with no manual step")
+                        .isEqualTo(JobStatus.RUNNING);
 
                 cluster.cancel(jobId);
                 cluster.awaitJobStatus(jobId, JobStatus.CANCELED, TIMEOUT);
@@ -166,7 +182,9 @@ class SinkOutageIT {
         figures.put("whole test, ms", millisSince(testStart));
 
         assertThat(jvms).as("JobManager and TaskManagers").noneMatch(ProcessHandle::isAlive);
-        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive)).as("the Kafka broker").isEmpty();
+        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+                .as("the Kafka broker")
+                .isEmpty();
     }
 
     /** A figure from the REST API, or a note while the job is restarting and reports none. */

@@ -35,15 +35,18 @@ class AnyOrderTest {
             reads.add(r);
         }
         List<String> sorted = alertsAtTheEnd(reads);
-        assertThat(sorted).as("first sight, after 19 days, after 19 days (one of the same-instant reads), after 14d+1ms")
+        assertThat(sorted)
+                .as("first sight, after 19 days, after 19 days (one of the same-instant reads), after 14d+1ms")
                 .containsExactly(
                         T0 + "<-never c0", (T0 + 20 * DAY) + "<-" + (T0 + DAY) + " c2",
-                        (T0 + 40 * DAY) + "<-" + (T0 + 21 * DAY) + " c5", (T0 + 54 * DAY + 1) + "<-" + (T0 + 40 * DAY) + " c6");
+                        (T0 + 40 * DAY) + "<-" + (T0 + 21 * DAY) + " c5",
+                                (T0 + 54 * DAY + 1) + "<-" + (T0 + 40 * DAY) + " c6");
         Random random = new Random(3);
         for (int round = 0; round < 50; round++) {
             List<AuditRecord> shuffled = new ArrayList<>(reads);
             Collections.shuffle(shuffled, random);
-            assertThat(alertsAtTheEnd(shuffled)).as("order %s", shuffled.stream().map(r -> r.correlationId).toList())
+            assertThat(alertsAtTheEnd(shuffled))
+                    .as("order %s", shuffled.stream().map(r -> r.correlationId).toList())
                     .isEqualTo(sorted);
         }
     }

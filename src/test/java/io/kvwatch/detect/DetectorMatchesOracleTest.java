@@ -36,7 +36,10 @@ class DetectorMatchesOracleTest {
             String upn = "u" + random.nextInt(3);
             String id = "o" + random.nextInt(3);
             // clustered near multiples of the window so that gaps straddle its edge
-            long t = t0 + random.nextInt(6) * WINDOW + (long) (random.nextGaussian() * 20_000) + random.nextInt(4) * 86_400_000L;
+            long t = t0
+                    + random.nextInt(6) * WINDOW
+                    + (long) (random.nextGaussian() * 20_000)
+                    + random.nextInt(4) * 86_400_000L;
             reads.add(new Read(upn, id, t));
         }
         // arrival: sorted by time plus a delay within the bound
@@ -65,8 +68,10 @@ class DetectorMatchesOracleTest {
         h.processWatermark(Long.MAX_VALUE);
 
         List<Read> actual = h.extractOutputValues().stream()
-                .map(d -> new Read(d.record.upn, d.record.objectId, d.record.ruleTime)).toList();
-        assertThat(actual).as("seed %d", seed)
+                .map(d -> new Read(d.record.upn, d.record.objectId, d.record.ruleTime))
+                .toList();
+        assertThat(actual)
+                .as("seed %d", seed)
                 .containsExactlyInAnyOrderElementsOf(NewTermsOracle.expectedAlerts(reads, Duration.ofDays(14)));
         assertThat(h.extractOutputValues()).as("nothing was late").noneMatch(d -> d.late);
         assertThat(h.numKeyedStateEntries()).as("all state cleaned up").isZero();

@@ -41,11 +41,15 @@ class EpisodesSerializerTest {
         }
         for (long[] times : cases) {
             byte[] bytes = serialize(times);
-            assertThat(SERIALIZER.deserialize(new DataInputDeserializer(bytes))).as("round trip").isEqualTo(times);
+            assertThat(SERIALIZER.deserialize(new DataInputDeserializer(bytes)))
+                    .as("round trip")
+                    .isEqualTo(times);
 
             DataOutputSerializer copied = new DataOutputSerializer(16);
             SERIALIZER.copy(new DataInputDeserializer(bytes), copied);
-            assertThat(copied.getCopyOfBuffer()).as("stream copy, byte for byte").isEqualTo(bytes);
+            assertThat(copied.getCopyOfBuffer())
+                    .as("stream copy, byte for byte")
+                    .isEqualTo(bytes);
 
             long[] copy = SERIALIZER.copy(times);
             assertThat(copy).isEqualTo(times).isNotSameAs(times);
@@ -54,8 +58,12 @@ class EpisodesSerializerTest {
 
     @Test
     void oneEpisodeTakesAboutHalfOfWhatALongArrayTakes() throws IOException {
-        assertThat(serialize(new long[] {T, T + 3 * 3_600_000})).as("an episode of three hours").hasSizeLessThanOrEqualTo(11);
-        assertThat(serialize(new long[] {T, T + 14 * 86_400_000L})).as("of fourteen days").hasSizeLessThanOrEqualTo(12);
+        assertThat(serialize(new long[] {T, T + 3 * 3_600_000}))
+                .as("an episode of three hours")
+                .hasSizeLessThanOrEqualTo(11);
+        assertThat(serialize(new long[] {T, T + 14 * 86_400_000L}))
+                .as("of fourteen days")
+                .hasSizeLessThanOrEqualTo(12);
     }
 
     @Test
@@ -76,7 +84,8 @@ class EpisodesSerializerTest {
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(elevenContinuationBytes)))
                 .isInstanceOf(IOException.class);
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(new byte[] {4, 2})))
-                .as("fewer values than announced").isInstanceOf(IOException.class);
+                .as("fewer values than announced")
+                .isInstanceOf(IOException.class);
     }
 
     @Test

@@ -102,8 +102,12 @@ class FirstSeenDetectorTest {
         read(ALICE, SECRET, again);
         harness.processWatermark(again);
 
-        assertThat(alertTimes()).as("first sight, then again after 14 days and 1 ms").containsExactly(T0, again);
-        assertThat(harness.extractOutputValues().get(1).previousSeen).as("the alert names the last sighting").isEqualTo(T0);
+        assertThat(alertTimes())
+                .as("first sight, then again after 14 days and 1 ms")
+                .containsExactly(T0, again);
+        assertThat(harness.extractOutputValues().get(1).previousSeen)
+                .as("the alert names the last sighting")
+                .isEqualTo(T0);
     }
 
     @Test
@@ -137,9 +141,12 @@ class FirstSeenDetectorTest {
         read(ALICE, SECRET, T0 + 2 * SECOND);
         read(BOB, SECRET, T0 + 3 * SECOND);
 
-        assertThat(alertTimes()).as("the late repeat does not alert, the late new term does, at once")
+        assertThat(alertTimes())
+                .as("the late repeat does not alert, the late new term does, at once")
                 .containsExactly(T0, T0 + 3 * SECOND);
-        assertThat(harness.extractOutputValues().get(1).late).as("the alert says it was late").isTrue();
+        assertThat(harness.extractOutputValues().get(1).late)
+                .as("the alert says it was late")
+                .isTrue();
     }
 
     @Test
@@ -172,7 +179,9 @@ class FirstSeenDetectorTest {
         read(ALICE, SECRET, again); // pending, while the first episode's cleanup is still due
         harness.processWatermark(Long.MAX_VALUE); // end of input: every timer fires in one go
 
-        assertThat(alertTimes()).as("the re-alert survives the cleanup of the earlier episode").containsExactly(T0, again);
+        assertThat(alertTimes())
+                .as("the re-alert survives the cleanup of the earlier episode")
+                .containsExactly(T0, again);
         assertThat(harness.numKeyedStateEntries()).isZero();
     }
 
@@ -196,7 +205,8 @@ class FirstSeenDetectorTest {
         h.processElement(Records.read(BOB, SECRET, T0 + 14 * DAY + 1), T0 + 14 * DAY + 1); // known: learnt
         h.processWatermark(T0 + 15 * DAY);
 
-        assertThat(h.extractOutputValues()).extracting(d -> d.record.upn + " " + d.record.objectId)
+        assertThat(h.extractOutputValues())
+                .extracting(d -> d.record.upn + " " + d.record.objectId)
                 .as("only what is new after learning, measured from the first record before the restore")
                 .containsExactly(BOB + " " + KEY);
         h.close();
@@ -218,11 +228,17 @@ class FirstSeenDetectorTest {
         assertThat(harness.numKeyedStateEntries()).as("the term is tracked").isPositive();
 
         harness.processWatermark(T0 + 3 * DAY + WINDOW - 1);
-        assertThat(harness.numKeyedStateEntries()).as("still needed a millisecond before the window ends").isPositive();
+        assertThat(harness.numKeyedStateEntries())
+                .as("still needed a millisecond before the window ends")
+                .isPositive();
 
         harness.processWatermark(T0 + 3 * DAY + WINDOW);
-        assertThat(harness.numKeyedStateEntries()).as("no keyed state left for the term").isZero();
-        assertThat(harness.numEventTimeTimers()).as("no timers left for the term").isZero();
+        assertThat(harness.numKeyedStateEntries())
+                .as("no keyed state left for the term")
+                .isZero();
+        assertThat(harness.numEventTimeTimers())
+                .as("no timers left for the term")
+                .isZero();
     }
 
     @Test
@@ -232,8 +248,12 @@ class FirstSeenDetectorTest {
         // The same input with a snapshot and restore in the middle, while an alert is pending.
         List<Long> restored = runScript(3);
 
-        assertThat(restored).as("alerts after restore equal an uninterrupted run").isEqualTo(uninterrupted);
-        assertThat(uninterrupted).as("alice and bob first, alice after 14 days, bob after 18").hasSize(4);
+        assertThat(restored)
+                .as("alerts after restore equal an uninterrupted run")
+                .isEqualTo(uninterrupted);
+        assertThat(uninterrupted)
+                .as("alice and bob first, alice after 14 days, bob after 18")
+                .hasSize(4);
     }
 
     /**
@@ -243,11 +263,14 @@ class FirstSeenDetectorTest {
      */
     @Test
     void anOutageLongerThanTheTtlMarginForgetsATermUnlessStateTtlCoversIt() throws Exception {
-        assertThat(readAfterOutage(null, 16 * DAY)).as("default TTL (window + 1 day), 16-day outage: forgotten")
+        assertThat(readAfterOutage(null, 16 * DAY))
+                .as("default TTL (window + 1 day), 16-day outage: forgotten")
                 .containsExactly(T0, T0 + DAY);
-        assertThat(readAfterOutage(null, 14 * DAY)).as("default TTL, 14-day outage: still known")
+        assertThat(readAfterOutage(null, 14 * DAY))
+                .as("default TTL, 14-day outage: still known")
                 .containsExactly(T0);
-        assertThat(readAfterOutage(Duration.ofDays(30), 16 * DAY)).as("state-ttl 30 days, 16-day outage: known")
+        assertThat(readAfterOutage(Duration.ofDays(30), 16 * DAY))
+                .as("state-ttl 30 days, 16-day outage: known")
                 .containsExactly(T0);
     }
 
@@ -281,15 +304,18 @@ class FirstSeenDetectorTest {
             h.processElement(Records.read(ALICE, SECRET, T0 + DAY), T0 + DAY);
             h.processElement(Records.read(BOB, SECRET, T0 + DAY), T0 + DAY);
             h.processWatermark(T0 + DAY);
-            assertThat(h.extractOutputValues()).as("after the restore: the known term stays quiet, a new one alerts")
-                    .extracting(d -> d.record.upn).containsExactly(BOB);
+            assertThat(h.extractOutputValues())
+                    .as("after the restore: the known term stays quiet, a new one alerts")
+                    .extracting(d -> d.record.upn)
+                    .containsExactly(BOB);
         }
     }
 
     @Test
     void aStateTtlNotLongerThanTheWindowIsRefused() {
         assertThat(FirstSeenDetector.stateTtl(Duration.ofDays(14), null)).isEqualTo(Duration.ofDays(15));
-        assertThat(FirstSeenDetector.stateTtl(Duration.ofDays(14), Duration.ofDays(21))).isEqualTo(Duration.ofDays(21));
+        assertThat(FirstSeenDetector.stateTtl(Duration.ofDays(14), Duration.ofDays(21)))
+                .isEqualTo(Duration.ofDays(21));
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> new FirstSeenDetector(Duration.ofDays(14), null, Duration.ofDays(14)))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -298,8 +324,15 @@ class FirstSeenDetectorTest {
 
     private List<Long> runScript(Integer restoreAfterStep) throws Exception {
         long[][] steps = {
-            {0, T0}, {1, T0 + 10 * SECOND}, {-1, T0 + 5 * SECOND}, {0, T0 + 20 * SECOND},
-            {0, T0 + WINDOW + 30 * SECOND}, {1, T0 + 2 * DAY}, {-1, T0 + 20 * DAY}, {1, T0 + 20 * DAY}, {-1, T0 + 40 * DAY}
+            {0, T0},
+            {1, T0 + 10 * SECOND},
+            {-1, T0 + 5 * SECOND},
+            {0, T0 + 20 * SECOND},
+            {0, T0 + WINDOW + 30 * SECOND},
+            {1, T0 + 2 * DAY},
+            {-1, T0 + 20 * DAY},
+            {1, T0 + 20 * DAY},
+            {-1, T0 + 40 * DAY}
         };
         KeyedOneInputStreamOperatorTestHarness<TermKey, AuditRecord, Detection> h = newHarness();
         h.open();

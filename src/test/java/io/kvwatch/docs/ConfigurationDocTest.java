@@ -25,12 +25,16 @@ class ConfigurationDocTest {
         String page = Files.readString(PAGE, StandardCharsets.UTF_8);
         int start = page.indexOf(START);
         int end = page.indexOf(END);
-        assertThat(start).as("docs/configuration.md has the generated table's start marker").isNotNegative();
+        assertThat(start)
+                .as("docs/configuration.md has the generated table's start marker")
+                .isNotNegative();
         assertThat(end).as("and its end marker, after the start").isGreaterThan(start);
         String generated = OptionsHelp.markdownTable();
         String documented = page.substring(start + START.length(), end);
         if (Boolean.getBoolean("kvwatch.docs.write")) {
-            Files.writeString(PAGE, page.substring(0, start + START.length()) + generated + page.substring(end),
+            Files.writeString(
+                    PAGE,
+                    page.substring(0, start + START.length()) + generated + page.substring(end),
                     StandardCharsets.UTF_8);
             documented = generated;
         }

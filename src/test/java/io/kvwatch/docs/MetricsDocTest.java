@@ -35,14 +35,18 @@ class MetricsDocTest {
             }
         }
         String page = Files.readString(Path.of("docs/operations.md"));
-        String table = page.substring(page.indexOf("## Metrics"), page.indexOf("\n## ", page.indexOf("## Metrics") + 1));
+        String table =
+                page.substring(page.indexOf("## Metrics"), page.indexOf("\n## ", page.indexOf("## Metrics") + 1));
         Set<String> documented = new TreeSet<>();
         Matcher row = TABLE_ROW.matcher(table);
         while (row.find()) {
             documented.add(row.group(1));
         }
 
-        assertThat(registered).as("metrics registered in src/main/java").isNotEmpty().contains("alerts", "deadLetters");
+        assertThat(registered)
+                .as("metrics registered in src/main/java")
+                .isNotEmpty()
+                .contains("alerts", "deadLetters");
         assertThat(documented)
                 .as("the metrics table of docs/operations.md against the metrics the job registers")
                 .containsExactlyInAnyOrderElementsOf(registered);

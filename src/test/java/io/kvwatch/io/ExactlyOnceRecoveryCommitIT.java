@@ -59,7 +59,8 @@ class ExactlyOnceRecoveryCommitIT {
             crashed.close(Duration.ZERO);
         }
 
-        assertThat(readCommitted(topic)).as("read_committed after the restore's commit")
+        assertThat(readCommitted(topic))
+                .as("read_committed after the restore's commit")
                 .containsExactly("alert-1", "alert-2", "alert-3");
     }
 
@@ -96,7 +97,8 @@ class ExactlyOnceRecoveryCommitIT {
     private static void send(FlinkKafkaInternalProducer<byte[], byte[]> producer, String topic, String... values)
             throws Exception {
         for (String value : values) {
-            producer.send(new ProducerRecord<>(topic, 0, null, value.getBytes(StandardCharsets.UTF_8))).get();
+            producer.send(new ProducerRecord<>(topic, 0, null, value.getBytes(StandardCharsets.UTF_8)))
+                    .get();
         }
     }
 

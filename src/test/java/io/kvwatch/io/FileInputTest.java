@@ -50,8 +50,9 @@ class FileInputTest {
         bytes.write(line(mangled[1]));
         bytes.write(line(""));
         bytes.write(line("{\"records\":[" + record("carol@contoso.com", "d") + "],\"records\":[]}"));
-        bytes.write(line("{\"records\":[" + record("dave@contoso.com", "e").replace("\"category\"",
-                "\"operationName\":\"VaultGet\",\"category\"") + "]}"));
+        bytes.write(line("{\"records\":["
+                + record("dave@contoso.com", "e").replace("\"category\"", "\"operationName\":\"VaultGet\",\"category\"")
+                + "]}"));
         Files.write(hour, bytes.toByteArray());
         Files.write(archive.resolve("_underscore.ndjson"), line(record("erin@contoso.com", "f")));
         Files.write(archive.resolve(".hidden.ndjson"), line(record("frank@contoso.com", "g")));
@@ -61,9 +62,12 @@ class FileInputTest {
 
     @Test
     void aByteOrderMarkCostsNothing() {
-        assertThat(upns()).as("both records of the first line, behind the mark, alert")
+        assertThat(upns())
+                .as("both records of the first line, behind the mark, alert")
                 .contains("alice@contoso.com", "bob@contoso.com");
-        assertThat(deadLetters()).as("no not_json for the first line").noneMatch(d -> d.get("origin").asText().endsWith(":1"));
+        assertThat(deadLetters())
+                .as("no not_json for the first line")
+                .noneMatch(d -> d.get("origin").asText().endsWith(":1"));
     }
 
     @Test
@@ -74,26 +78,36 @@ class FileInputTest {
 
     @Test
     void aKeyGivenTwiceIsADuplicateKeyDeadLetter() {
-        assertThat(upns()).as("neither the first records array nor a record with a field twice alerts")
+        assertThat(upns())
+                .as("neither the first records array nor a record with a field twice alerts")
                 .doesNotContain("carol@contoso.com", "dave@contoso.com");
-        assertThat(deadLetter(4).get("reason").asText()).as("a second records array").isEqualTo("duplicate_key");
-        assertThat(deadLetter(5).get("reason").asText()).as("operationName twice").isEqualTo("duplicate_key");
+        assertThat(deadLetter(4).get("reason").asText())
+                .as("a second records array")
+                .isEqualTo("duplicate_key");
+        assertThat(deadLetter(5).get("reason").asText())
+                .as("operationName twice")
+                .isEqualTo("duplicate_key");
     }
 
     @Test
     void hiddenAndUnderscoreFilesAreRead() {
-        assertThat(upns()).as("files whose names start with _ or . are read, not skipped")
+        assertThat(upns())
+                .as("files whose names start with _ or . are read, not skipped")
                 .contains("erin@contoso.com", "frank@contoso.com");
-        assertThat(origins()).as("a single record without envelope has no record index")
-                .contains("file:" + archive.resolve("_underscore.ndjson") + ":1",
+        assertThat(origins())
+                .as("a single record without envelope has no record index")
+                .contains(
+                        "file:" + archive.resolve("_underscore.ndjson") + ":1",
                         "file:" + archive.resolve(".hidden.ndjson") + ":1");
     }
 
     @Test
     void originsNameTheFileInsideTheDirectoryAndTheLine() {
-        assertThat(origins()).as("file:PATH:LINE#RECORD of each alert")
+        assertThat(origins())
+                .as("file:PATH:LINE#RECORD of each alert")
                 .contains("file:" + hour + ":1#0", "file:" + hour + ":1#1");
-        assertThat(deadLetters()).as("dead letters: the file and line, no blank line counted away")
+        assertThat(deadLetters())
+                .as("dead letters: the file and line, no blank line counted away")
                 .extracting(d -> d.get("origin").asText())
                 .containsExactlyInAnyOrder("file:" + hour + ":2", "file:" + hour + ":4", "file:" + hour + ":5");
         assertThat(out.alerts()).as("nothing else alerts").hasSize(4);
@@ -104,7 +118,9 @@ class FileInputTest {
     }
 
     private static List<String> origins() {
-        return out.alerts().stream().map(a -> AlertFields.parse(a).get("kvwatch.origin").asText()).toList();
+        return out.alerts().stream()
+                .map(a -> AlertFields.parse(a).get("kvwatch.origin").asText())
+                .toList();
     }
 
     private static List<JsonNode> deadLetters() {
@@ -113,8 +129,11 @@ class FileInputTest {
 
     private static JsonNode deadLetter(int line) {
         List<JsonNode> at = deadLetters().stream()
-                .filter(d -> d.get("origin").asText().equals("file:" + hour + ":" + line)).toList();
-        assertThat(at).as("one dead letter for line %d; all: %s", line, out.deadLetters()).hasSize(1);
+                .filter(d -> d.get("origin").asText().equals("file:" + hour + ":" + line))
+                .toList();
+        assertThat(at)
+                .as("one dead letter for line %d; all: %s", line, out.deadLetters())
+                .hasSize(1);
         return at.get(0);
     }
 
@@ -125,7 +144,8 @@ class FileInputTest {
     private static String record(String upn, String object) {
         return "{\"time\":\"2026-11-02T08:14:03.1234567Z\",\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/S"
                 + "/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-ONE\",\"operationName\":\"SecretGet\","
-                + "\"resultType\":\"Success\",\"identity\":{\"claim\":{\"upn\":\"" + upn + "\"}},\"properties\":{\"id\":"
+                + "\"resultType\":\"Success\",\"identity\":{\"claim\":{\"upn\":\"" + upn
+                + "\"}},\"properties\":{\"id\":"
                 + "\"https://kv-one.vault.azure.net/secrets/" + object + "\",\"httpStatusCode\":200}}";
     }
 

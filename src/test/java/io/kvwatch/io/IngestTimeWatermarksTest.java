@@ -30,8 +30,8 @@ class IngestTimeWatermarksTest {
         @Override
         public void markActive() {}
     };
-    final IngestTimeWatermarks<String> generator = new IngestTimeWatermarks<>(
-            Duration.ofSeconds(30), Duration.ofMinutes(1), activity, () -> wall);
+    final IngestTimeWatermarks<String> generator =
+            new IngestTimeWatermarks<>(Duration.ofSeconds(30), Duration.ofMinutes(1), activity, () -> wall);
 
     @Test
     void followsRecordsMinusTheBoundWhileTheyFlow() {
@@ -54,7 +54,8 @@ class IngestTimeWatermarksTest {
         activity.advanceTime(Duration.ofSeconds(1));
         wall = T0 + 60_000;
         generator.onPeriodicEmit(output);
-        assertThat(emitted).as("quiet for the idle timeout: wall clock minus the bound")
+        assertThat(emitted)
+                .as("quiet for the idle timeout: wall clock minus the bound")
                 .containsExactly(T0 - 30_001, T0 + 60_000 - 30_001);
     }
 

@@ -67,7 +67,9 @@ class KafkaMessageDeserializerTest {
         RawMessage m = deserialize(value);
         assertThat(m.notUtf8).isTrue();
         ParseResult p = parse(m);
-        assertThat(p.records).as("a record with a mangled UPN would be a term that never occurred").isEmpty();
+        assertThat(p.records)
+                .as("a record with a mangled UPN would be a term that never occurred")
+                .isEmpty();
         assertThat(p.deadLetters).singleElement().satisfies(d -> {
             assertThat(d.reason).isEqualTo("not_utf8");
             assertThat(d.origin).isEqualTo("insights-logs-auditevent-2@417");
@@ -96,8 +98,17 @@ class KafkaMessageDeserializerTest {
     }
 
     private RawMessage deserialize(byte[] value) {
-        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("insights-logs-auditevent", 2, 417L, ENQUEUED,
-                TimestampType.CREATE_TIME, -1, value == null ? -1 : value.length, null, value, new RecordHeaders(),
+        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(
+                "insights-logs-auditevent",
+                2,
+                417L,
+                ENQUEUED,
+                TimestampType.CREATE_TIME,
+                -1,
+                value == null ? -1 : value.length,
+                null,
+                value,
+                new RecordHeaders(),
                 Optional.empty());
         List<RawMessage> out = new ArrayList<>();
         deserializer.deserialize(record, new Collector<>() {

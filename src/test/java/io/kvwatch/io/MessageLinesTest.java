@@ -30,16 +30,29 @@ class MessageLinesTest {
     @Test
     void aByteOrderMarkIsDroppedAtTheStartOfTheFileAndOfAnyLine() throws IOException {
         List<RawMessage> lines = read(bytes(BOM, "{\"a\":1}\n", BOM, "{\"b\":2}\n"), 1 << 20);
-        assertThat(lines).extracting(m -> m.payload).as("no U+FEFF before the JSON").containsExactly("{\"a\":1}", "{\"b\":2}");
-        assertThat(lines).extracting(m -> m.sizeBytes).as("sizes without the mark").containsExactly(7, 7);
+        assertThat(lines)
+                .extracting(m -> m.payload)
+                .as("no U+FEFF before the JSON")
+                .containsExactly("{\"a\":1}", "{\"b\":2}");
+        assertThat(lines)
+                .extracting(m -> m.sizeBytes)
+                .as("sizes without the mark")
+                .containsExactly(7, 7);
         assertThat(lines).noneMatch(m -> m.notUtf8);
     }
 
     @Test
     void invalidUtf8IsMarkedValidUtf8IsNot() throws IOException {
-        List<RawMessage> lines = read(bytes("{\"upn\":\"bad", new byte[] {(byte) 0xFF, (byte) 0xFE}, "upn\"}\n",
-                "{\"upn\":\"zo\u00eb@contoso.com\"}\n"), 1 << 20);
-        assertThat(lines.get(0).notUtf8).as("invalid bytes are marked, for a not_utf8 dead letter").isTrue();
+        List<RawMessage> lines = read(
+                bytes(
+                        "{\"upn\":\"bad",
+                        new byte[] {(byte) 0xFF, (byte) 0xFE},
+                        "upn\"}\n",
+                        "{\"upn\":\"zo\u00eb@contoso.com\"}\n"),
+                1 << 20);
+        assertThat(lines.get(0).notUtf8)
+                .as("invalid bytes are marked, for a not_utf8 dead letter")
+                .isTrue();
         assertThat(lines.get(0).payload).as("shown with replacement characters").contains("bad\uFFFD\uFFFDupn");
         assertThat(lines.get(1).notUtf8).as("a valid multi-byte character").isFalse();
         assertThat(lines.get(1).payload).contains("zo\u00eb");
@@ -52,7 +65,8 @@ class MessageLinesTest {
         while (lines.next()) {
             seen.add(lines.lineNumber() + ":" + (lines.isEmpty() ? "" : lines.message("x").payload));
         }
-        assertThat(seen).as("numbers count blank lines; only \\r before \\n is a line end's")
+        assertThat(seen)
+                .as("numbers count blank lines; only \\r before \\n is a line end's")
                 .containsExactly("1:a", "2:", "3:", "4:b\rc", "5:last");
     }
 
@@ -60,7 +74,9 @@ class MessageLinesTest {
     void anOversizedLineKeepsItsSizeButOnlyItsStart() throws IOException {
         String huge = "x".repeat(300_000); // over several read buffers
         List<RawMessage> lines = read(bytes(huge, "\n{\"after\":1}\n"), 1000);
-        assertThat(lines.get(0).sizeBytes).as("the true size, for message_too_large").isEqualTo(300_000);
+        assertThat(lines.get(0).sizeBytes)
+                .as("the true size, for message_too_large")
+                .isEqualTo(300_000);
         assertThat(lines.get(0).payload.length()).as("only the start is kept").isLessThanOrEqualTo(1003);
         assertThat(lines.get(1).payload).as("the next line is whole").isEqualTo("{\"after\":1}");
     }
@@ -74,21 +90,26 @@ class MessageLinesTest {
         Path file = dir.resolve("in.ndjson");
         Files.writeString(file, text);
         long size = Files.size(file);
-        FileSourceSplit split = new FileSourceSplit("0", new org.apache.flink.core.fs.Path(file.toUri()), 0, size, 0, size);
+        FileSourceSplit split =
+                new FileSourceSplit("0", new org.apache.flink.core.fs.Path(file.toUri()), 0, size, 0, size);
         MessageFileFormat format = new MessageFileFormat(1 << 20);
 
         List<String> all = new ArrayList<>();
         List<Long> positions = new ArrayList<>();
         drain(format.createReader(new Configuration(), split), all, positions);
-        assertThat(all).as("every non-blank line, named by file and line").hasSize(600)
-                .first().isEqualTo("file:" + file + ":1 {\"n\":1}");
+        assertThat(all)
+                .as("every non-blank line, named by file and line")
+                .hasSize(600)
+                .first()
+                .isEqualTo("file:" + file + ":1 {\"n\":1}");
 
         for (int k : new int[] {0, 255, 256, 300, 599}) {
             List<String> rest = new ArrayList<>();
             FileSourceSplit restored = split.updateWithCheckpointedPosition(
                     new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, positions.get(k)));
             drain(format.restoreReader(new Configuration(), restored), rest, new ArrayList<>());
-            assertThat(rest).as("resumed after message %d: nothing twice, nothing lost", k)
+            assertThat(rest)
+                    .as("resumed after message %d: nothing twice, nothing lost", k)
                     .isEqualTo(all.subList(k + 1, all.size()));
         }
     }
@@ -96,7 +117,9 @@ class MessageLinesTest {
     private static void drain(BulkFormat.Reader<RawMessage> reader, List<String> out, List<Long> positions)
             throws IOException {
         try (reader) {
-            for (BulkFormat.RecordIterator<RawMessage> batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
+            for (BulkFormat.RecordIterator<RawMessage> batch = reader.readBatch();
+                    batch != null;
+                    batch = reader.readBatch()) {
                 for (RecordAndPosition<RawMessage> r = batch.next(); r != null; r = batch.next()) {
                     assertThat(r.getOffset()).isEqualTo(CheckpointedPosition.NO_OFFSET);
                     out.add(r.getRecord().origin + " " + r.getRecord().payload);

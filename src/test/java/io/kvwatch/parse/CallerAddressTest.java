@@ -19,33 +19,33 @@ class CallerAddressTest {
     @Test
     void everyFormOfTheCallerGoesWhereElasticPutsIt() {
         String[][] cases = {
-                {"198.51.100.7", "198.51.100.7 0 null"},
-                {"2001:db8::7", "2001:db8::7 0 null"},
-                {"::ffff:198.51.100.7", "::ffff:198.51.100.7 0 null"},
-                {"::", ":: 0 null"},
-                {"1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8 0 null"},
-                {"198.51.100.7:50432", "198.51.100.7 50432 null"},
-                {"[2001:db8::7]:443", "2001:db8::7 443 null"},
-                {"[2001:db8::7]", "2001:db8::7 0 null"},
-                {"[198.51.100.7]:80", "198.51.100.7 80 null"},
-                {"2001:db8::7:443", "2001:db8::7:443 0 null"}, // a valid IPv6 address: no port can be told apart
-                {"<Redacted>", "null 0 <Redacted>"},
-                {"", "null 0 "},
-                {"300.1.1.1", "null 0 300.1.1.1"},
-                {"01.2.3.4", "null 0 01.2.3.4"},
-                {"1.2.3", "null 0 1.2.3"},
-                {"1.2.3.4.5", "null 0 1.2.3.4.5"},
-                {"fe80::1%eth0", "null 0 fe80::1%eth0"},
-                {"1:2:3:4:5:6:7:8:9", "null 0 1:2:3:4:5:6:7:8:9"},
-                {"1::2::3", "null 0 1::2::3"},
-                {"12345::1", "null 0 12345::1"},
-                {"1.2.3.4:0", "null 0 1.2.3.4:0"},
-                {"1.2.3.4:65536", "null 0 1.2.3.4:65536"},
-                {"1.2.3.4:", "null 0 1.2.3.4:"},
-                {"[2001:db8::7]:x", "null 0 [2001:db8::7]:x"},
-                {"[kv.contoso.com]:443", "null 0 [kv.contoso.com]:443"},
-                {"kv-client.contoso.com", "null 0 kv-client.contoso.com"},
-                {"localhost", "null 0 localhost"},
+            {"198.51.100.7", "198.51.100.7 0 null"},
+            {"2001:db8::7", "2001:db8::7 0 null"},
+            {"::ffff:198.51.100.7", "::ffff:198.51.100.7 0 null"},
+            {"::", ":: 0 null"},
+            {"1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8 0 null"},
+            {"198.51.100.7:50432", "198.51.100.7 50432 null"},
+            {"[2001:db8::7]:443", "2001:db8::7 443 null"},
+            {"[2001:db8::7]", "2001:db8::7 0 null"},
+            {"[198.51.100.7]:80", "198.51.100.7 80 null"},
+            {"2001:db8::7:443", "2001:db8::7:443 0 null"}, // a valid IPv6 address: no port can be told apart
+            {"<Redacted>", "null 0 <Redacted>"},
+            {"", "null 0 "},
+            {"300.1.1.1", "null 0 300.1.1.1"},
+            {"01.2.3.4", "null 0 01.2.3.4"},
+            {"1.2.3", "null 0 1.2.3"},
+            {"1.2.3.4.5", "null 0 1.2.3.4.5"},
+            {"fe80::1%eth0", "null 0 fe80::1%eth0"},
+            {"1:2:3:4:5:6:7:8:9", "null 0 1:2:3:4:5:6:7:8:9"},
+            {"1::2::3", "null 0 1::2::3"},
+            {"12345::1", "null 0 12345::1"},
+            {"1.2.3.4:0", "null 0 1.2.3.4:0"},
+            {"1.2.3.4:65536", "null 0 1.2.3.4:65536"},
+            {"1.2.3.4:", "null 0 1.2.3.4:"},
+            {"[2001:db8::7]:x", "null 0 [2001:db8::7]:x"},
+            {"[kv.contoso.com]:443", "null 0 [kv.contoso.com]:443"},
+            {"kv-client.contoso.com", "null 0 kv-client.contoso.com"},
+            {"localhost", "null 0 localhost"},
         };
         for (String[] c : cases) {
             assertThat(mapped(c[0])).as("callerIpAddress %s", c[0]).isEqualTo(c[1]);
@@ -76,13 +76,15 @@ class CallerAddressTest {
     private static String randomIp(Random random) {
         String ip;
         if (random.nextBoolean()) {
-            ip = random.nextInt(300) + "." + random.nextInt(256) + "." + random.nextInt(256) + "." + random.nextInt(256);
+            ip = random.nextInt(300) + "." + random.nextInt(256) + "." + random.nextInt(256) + "."
+                    + random.nextInt(256);
         } else {
             StringBuilder sb = new StringBuilder();
             int groups = 1 + random.nextInt(9);
             int gap = random.nextInt(groups + 2) - 1;
             for (int g = 0; g < groups; g++) {
-                sb.append(g == 0 ? "" : g == gap ? "::" : ":").append(Integer.toHexString(random.nextInt(1 << (4 * (1 + random.nextInt(4))))));
+                sb.append(g == 0 ? "" : g == gap ? "::" : ":")
+                        .append(Integer.toHexString(random.nextInt(1 << (4 * (1 + random.nextInt(4))))));
             }
             if (random.nextInt(5) == 0) {
                 sb.append(":").append(random.nextInt(256)).append(".1.2.").append(random.nextInt(256));

@@ -16,8 +16,8 @@ class DuplicateKeyTest {
     private static final EnvelopeParser TREE = new EnvelopeParser(4 << 20, 16384, false);
 
     static final String GOOD = EnvelopeParserTest.GOOD;
-    static final String OTHER = EnvelopeParserTest.record("\"2026-11-02T09:00:00Z\"", "\"bob@contoso.com\"",
-            "\"https://kv-one.vault.azure.net/secrets/b\"");
+    static final String OTHER = EnvelopeParserTest.record(
+            "\"2026-11-02T09:00:00Z\"", "\"bob@contoso.com\"", "\"https://kv-one.vault.azure.net/secrets/b\"");
 
     @Test
     void aSecondRecordsArrayIsADeadLetterNotASilentLoss() {
@@ -26,8 +26,8 @@ class DuplicateKeyTest {
 
     @Test
     void aFieldTwiceInARecordIsADeadLetter() {
-        String twice = GOOD.replace("\"operationName\":\"SecretGet\",",
-                "\"operationName\":\"SecretGet\",\"operationName\":\"VaultGet\",");
+        String twice = GOOD.replace(
+                "\"operationName\":\"SecretGet\",", "\"operationName\":\"SecretGet\",\"operationName\":\"VaultGet\",");
         assertDuplicateKey("{\"records\":[" + OTHER + "," + twice + "]}", "operationName");
     }
 
@@ -39,30 +39,39 @@ class DuplicateKeyTest {
 
     @Test
     void aSingleRecordWithAFieldTwiceIsADeadLetter() {
-        String twice = GOOD.replace("\"upn\":\"alice@contoso.com\"}",
-                "\"upn\":\"alice@contoso.com\",\"upn\":\"mallory@contoso.com\"}");
+        String twice = GOOD.replace(
+                "\"upn\":\"alice@contoso.com\"}", "\"upn\":\"alice@contoso.com\",\"upn\":\"mallory@contoso.com\"}");
         assertDuplicateKey(twice, "upn");
     }
 
     @Test
     void malformedJsonIsStillNotJson() {
         for (EnvelopeParser parser : new EnvelopeParser[] {STREAMING, TREE}) {
-            ParseResult r = ParseResult.of(parser, new RawMessage("{\"records\":[" + GOOD, RawMessage.NO_TIMESTAMP, "t"));
-            assertThat(r.deadLetters).as("a cut message").singleElement()
+            ParseResult r =
+                    ParseResult.of(parser, new RawMessage("{\"records\":[" + GOOD, RawMessage.NO_TIMESTAMP, "t"));
+            assertThat(r.deadLetters)
+                    .as("a cut message")
+                    .singleElement()
                     .satisfies(d -> assertThat(d.reason).isEqualTo("not_json"));
         }
     }
 
     private static void assertDuplicateKey(String message, String key) {
         for (EnvelopeParser parser : new EnvelopeParser[] {STREAMING, TREE}) {
-            ParseResult r = ParseResult.of(parser, new RawMessage(message, RawMessage.NO_TIMESTAMP, "file:/in.ndjson:3"));
-            assertThat(r.records).as("no record of a message with a key twice is counted").isEmpty();
-            assertThat(r.deadLetters).as("one dead letter for the message").singleElement().satisfies(d -> {
-                assertThat(d.reason).isEqualTo(DeadLetterReason.DUPLICATE_KEY.code());
-                assertThat(d.detail).as("names the key").contains("'" + key + "'");
-                assertThat(d.origin).isEqualTo("file:/in.ndjson:3");
-                assertThat(d.original).as("the whole message is kept").isEqualTo(message);
-            });
+            ParseResult r =
+                    ParseResult.of(parser, new RawMessage(message, RawMessage.NO_TIMESTAMP, "file:/in.ndjson:3"));
+            assertThat(r.records)
+                    .as("no record of a message with a key twice is counted")
+                    .isEmpty();
+            assertThat(r.deadLetters)
+                    .as("one dead letter for the message")
+                    .singleElement()
+                    .satisfies(d -> {
+                        assertThat(d.reason).isEqualTo(DeadLetterReason.DUPLICATE_KEY.code());
+                        assertThat(d.detail).as("names the key").contains("'" + key + "'");
+                        assertThat(d.origin).isEqualTo("file:/in.ndjson:3");
+                        assertThat(d.original).as("the whole message is kept").isEqualTo(message);
+                    });
         }
     }
 }

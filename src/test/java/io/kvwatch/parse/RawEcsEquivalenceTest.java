@@ -8,10 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvwatch.alert.AlertDocument;
 import io.kvwatch.model.AuditRecord;
-import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.Detection;
 import io.kvwatch.model.RawMessage;
+import io.kvwatch.rule.DetectionRule;
 import io.kvwatch.rule.RetrievalFilter;
 import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.AuditStreamGenerator;
@@ -57,14 +57,19 @@ class RawEcsEquivalenceTest {
             counted += assertSameDecision(r, 1_790_000_000_000L);
             assertSameDecision(r, RawMessage.NO_TIMESTAMP);
         }
-        assertThat(counted).as("the qualifying records of the shapes file, raw lines only").isEqualTo(7);
+        assertThat(counted)
+                .as("the qualifying records of the shapes file, raw lines only")
+                .isEqualTo(7);
     }
 
     @Test
     void generatedAndMutatedRecords() throws IOException {
         List<ObjectNode> base = new ArrayList<>(rawRecords(resource("/samples/keyvault-auditevent-shapes.ndjson")));
-        base.addAll(rawRecords(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().days(3).readsPerDay(200)
-                .seed(17)).lines()));
+        base.addAll(rawRecords(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
+                        .days(3)
+                        .readsPerDay(200)
+                        .seed(17))
+                .lines()));
         Random random = new Random(2026);
         int counted = 0;
         int checked = 0;
@@ -82,64 +87,88 @@ class RawEcsEquivalenceTest {
             checked++;
         }
         assertThat(checked).as("records checked in three shapes").isGreaterThan(6500);
-        assertThat(counted).as("qualifying records among them: the property is not vacuous").isGreaterThan(2000);
+        assertThat(counted)
+                .as("qualifying records among them: the property is not vacuous")
+                .isGreaterThan(2000);
     }
 
     @Test
     void theCasesOfTheIssueCountInEveryShape() {
-        String vault = "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/";
+        String vault =
+                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/";
         List<Consumer<ObjectNode>> cases = List.of(
                 r -> r.put("resourceId", vault + "MANAGEDHSMS/HSM-PAYMENTS"),
                 r -> r.set("ResourceId", r.remove("resourceId")),
                 r -> r.put("properties", r.get("properties").toString()),
                 r -> r.put("time", "2026-11-02T08:14:03.1234567"),
                 r -> r.put("time", "11/2/2026 8:14:03 AM"),
-                r -> ((ObjectNode) r.at("/identity/claim")).set(UPN_CLAIM, ((ObjectNode) r.at("/identity/claim")).remove("upn")),
+                r -> ((ObjectNode) r.at("/identity/claim"))
+                        .set(UPN_CLAIM, ((ObjectNode) r.at("/identity/claim")).remove("upn")),
                 r -> r.put("callerIpAddress", "<Redacted>"),
                 r -> r.put("callerIpAddress", "198.51.100.7:50432"),
                 r -> r.put("callerIpAddress", "[2001:db8::7]:443"));
         for (Consumer<ObjectNode> c : cases) {
             ObjectNode r = keyVaultRead();
             c.accept(r);
-            assertThat(assertSameDecision(r, 1_790_000_000_000L)).as("counts: %s", r).isEqualTo(1);
+            assertThat(assertSameDecision(r, 1_790_000_000_000L))
+                    .as("counts: %s", r)
+                    .isEqualTo(1);
         }
         ObjectNode hsm = keyVaultRead();
         hsm.put("resourceId", vault + "MANAGEDHSMS/HSM-PAYMENTS");
-        assertThat(ParseResult.of(hsm.toString()).records.get(0).vaultName).as("a Managed HSM pool's name").isEqualTo("HSM-PAYMENTS");
+        assertThat(ParseResult.of(hsm.toString()).records.get(0).vaultName)
+                .as("a Managed HSM pool's name")
+                .isEqualTo("HSM-PAYMENTS");
         ObjectNode dotted = ElasticAzureIntegration.dotted(ElasticAzureIntegration.toEcs(hsm, null));
         assertThat(dotted.has("azure.platformlogs.identity.claim.upn")).isTrue();
         ObjectNode arm = keyVaultRead();
         cases.get(5).accept(arm);
-        assertThat(ElasticAzureIntegration.dotted(ElasticAzureIntegration.toEcs(arm, null)).has("azure.platformlogs.identity.claim." + UPN_CLAIM))
-                .as("the dotted document carries the long claim as one key").isTrue();
+        assertThat(ElasticAzureIntegration.dotted(ElasticAzureIntegration.toEcs(arm, null))
+                        .has("azure.platformlogs.identity.claim." + UPN_CLAIM))
+                .as("the dotted document carries the long claim as one key")
+                .isTrue();
     }
 
     @Test
     void theSameRecordGetsOneAlertIdWhateverItsShapeAndIngestTime() {
         ObjectNode raw = keyVaultRead();
-        AuditRecord fromRaw = ParseResult.of(PARSER, raw.toString(), 1_790_000_000_000L).records.get(0);
-        AuditRecord fromEcs = ParseResult.of(PARSER,
-                ElasticAzureIntegration.toEcs(raw, Instant.ofEpochMilli(1_790_000_090_000L)).toString(), 5L).records.get(0);
+        AuditRecord fromRaw = ParseResult.of(PARSER, raw.toString(), 1_790_000_000_000L)
+                .records
+                .get(0);
+        AuditRecord fromEcs = ParseResult.of(
+                        PARSER,
+                        ElasticAzureIntegration.toEcs(raw, Instant.ofEpochMilli(1_790_000_090_000L))
+                                .toString(),
+                        5L)
+                .records
+                .get(0);
         assertThat(fromEcs.ruleTime).as("the rule times differ").isNotEqualTo(fromRaw.ruleTime);
-        assertThat(AlertDocument.alertId(RULE_ID, fromEcs)).as("one event, one id").isEqualTo(AlertDocument.alertId(RULE_ID, fromRaw));
+        assertThat(AlertDocument.alertId(RULE_ID, fromEcs))
+                .as("one event, one id")
+                .isEqualTo(AlertDocument.alertId(RULE_ID, fromRaw));
     }
 
     /** Parses the record raw, as nested ECS and as dotted ECS; returns 1 if it counts, after asserting all agree. */
     private static int assertSameDecision(ObjectNode raw, long ingestTimestamp) {
         List<String> expected = describe(raw.toString(), ingestTimestamp);
-        ObjectNode ecs = ElasticAzureIntegration.toEcs(raw,
-                ingestTimestamp == RawMessage.NO_TIMESTAMP ? null : Instant.ofEpochMilli(ingestTimestamp));
+        ObjectNode ecs = ElasticAzureIntegration.toEcs(
+                raw, ingestTimestamp == RawMessage.NO_TIMESTAMP ? null : Instant.ofEpochMilli(ingestTimestamp));
         if (ecs == null) {
             // No time Elastic reads: Elastic would index it on the agent's clock; the job dead-letters it (or ignores
             // it as another category) in every shape.
-            assertThat(expected).as("a record without a readable time, raw: %s", raw)
+            assertThat(expected)
+                    .as("a record without a readable time, raw: %s", raw)
                     .isIn(List.of("ignored"), List.of("dead letter bad_time"));
             return 0;
         }
         // The ECS documents are read on another transport timestamp: event.ingested must be what decides.
-        assertThat(describe(ecs.toString(), 42L)).as("nested ECS of %s\n%s", raw, ecs).isEqualTo(expected);
+        assertThat(describe(ecs.toString(), 42L))
+                .as("nested ECS of %s\n%s", raw, ecs)
+                .isEqualTo(expected);
         ObjectNode dotted = ElasticAzureIntegration.dotted(ecs);
-        assertThat(describe(dotted.toString(), 42L)).as("dotted ECS of %s\n%s", raw, dotted).isEqualTo(expected);
+        assertThat(describe(dotted.toString(), 42L))
+                .as("dotted ECS of %s\n%s", raw, dotted)
+                .isEqualTo(expected);
         return expected.size() == 1 && expected.get(0).startsWith("record counts ") ? 1 : 0;
     }
 
@@ -148,10 +177,11 @@ class RawEcsEquivalenceTest {
         ParseResult r = ParseResult.of(PARSER, message, ingestTimestamp);
         List<String> out = new ArrayList<>();
         for (AuditRecord a : r.records) {
-            JsonNode alert = AlertFields.parse(AlertDocument.of(new Detection(a, Detection.NEVER, false), NOW, Duration.ofDays(14)).json);
+            JsonNode alert = AlertFields.parse(
+                    AlertDocument.of(new Detection(a, Detection.NEVER, false), NOW, Duration.ofDays(14)).json);
             ((ObjectNode) alert).remove(List.of("kvwatch.origin", "kvwatch.input_shape"));
-            out.add("record " + (RULE.counts(a) ? "counts " + a.upn + " " + a.objectId : "does not count")
-                    + " id " + AlertDocument.alertId(RULE_ID, a) + " alert " + alert);
+            out.add("record " + (RULE.counts(a) ? "counts " + a.upn + " " + a.objectId : "does not count") + " id "
+                    + AlertDocument.alertId(RULE_ID, a) + " alert " + alert);
         }
         for (DeadLetter d : r.deadLetters) {
             out.add("dead letter " + d.reason);
@@ -162,11 +192,36 @@ class RawEcsEquivalenceTest {
         return out;
     }
 
-    private static final String[] CALLERS = {"<Redacted>", "198.51.100.7:50432", "2001:db8::7", "[2001:db8::7]:443",
-            "[2001:db8::7]", "::ffff:198.51.100.7", "", "10.0.0.1:99999", "300.1.1.1", "01.2.3.4", "fe80::1%eth0",
-            "kv-client.contoso.com", "1.2.3.4:0", "2001:db8::7:443", "[::1]:8080", "1:2:3:4:5:6:7:8:9", "[1.2.3.4]:80"};
-    private static final String[] OPERATIONS = {"SecretGet", "KeyGet", "VaultGet", "SecretList", "CertificateGet",
-            "SecretSet", "KeyDelete", "secretget", "KeyListVersions"};
+    private static final String[] CALLERS = {
+        "<Redacted>",
+        "198.51.100.7:50432",
+        "2001:db8::7",
+        "[2001:db8::7]:443",
+        "[2001:db8::7]",
+        "::ffff:198.51.100.7",
+        "",
+        "10.0.0.1:99999",
+        "300.1.1.1",
+        "01.2.3.4",
+        "fe80::1%eth0",
+        "kv-client.contoso.com",
+        "1.2.3.4:0",
+        "2001:db8::7:443",
+        "[::1]:8080",
+        "1:2:3:4:5:6:7:8:9",
+        "[1.2.3.4]:80"
+    };
+    private static final String[] OPERATIONS = {
+        "SecretGet",
+        "KeyGet",
+        "VaultGet",
+        "SecretList",
+        "CertificateGet",
+        "SecretSet",
+        "KeyDelete",
+        "secretget",
+        "KeyListVersions"
+    };
 
     private static void mutate(ObjectNode r, Random random) {
         ObjectNode claim = r.at("/identity/claim") instanceof ObjectNode c ? c : null;
@@ -264,10 +319,22 @@ class RawEcsEquivalenceTest {
         }
         return switch (random.nextInt(7)) {
             case 0 -> time.substring(0, time.length() - 1); // zoneless, read as UTC
-            case 1 -> DateTimeFormatter.ofPattern("M/d/uuuu h:mm:ss a", Locale.US).withZone(ZoneOffset.UTC).format(t);
-            case 2 -> DateTimeFormatter.ofPattern("M/d/uuuu h:mm:ss a XXX", Locale.US).withZone(ZoneOffset.ofHours(2)).format(t);
-            case 3 -> DateTimeFormatter.ofPattern("MM/dd/uuuu HH:mm:ss", Locale.US).withZone(ZoneOffset.UTC).format(t);
-            case 4 -> DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(ZoneOffset.ofHoursMinutes(-5, -30)).format(t);
+            case 1 ->
+                DateTimeFormatter.ofPattern("M/d/uuuu h:mm:ss a", Locale.US)
+                        .withZone(ZoneOffset.UTC)
+                        .format(t);
+            case 2 ->
+                DateTimeFormatter.ofPattern("M/d/uuuu h:mm:ss a XXX", Locale.US)
+                        .withZone(ZoneOffset.ofHours(2))
+                        .format(t);
+            case 3 ->
+                DateTimeFormatter.ofPattern("MM/dd/uuuu HH:mm:ss", Locale.US)
+                        .withZone(ZoneOffset.UTC)
+                        .format(t);
+            case 4 ->
+                DateTimeFormatter.ISO_OFFSET_DATE_TIME
+                        .withZone(ZoneOffset.ofHoursMinutes(-5, -30))
+                        .format(t);
             case 5 -> "2026-13-01T00:00:00Z";
             default -> "last Tuesday";
         };
@@ -281,12 +348,14 @@ class RawEcsEquivalenceTest {
 
     private static ObjectNode keyVaultRead() {
         try {
-            return (ObjectNode) MAPPER.readTree("{\"time\":\"2026-11-02T08:14:03.1234567Z\",\"category\":\"AuditEvent\","
-                    + "\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-PAY\","
-                    + "\"operationName\":\"SecretGet\",\"resultType\":\"Success\",\"resultSignature\":\"OK\",\"durationMs\":\"12\","
-                    + "\"callerIpAddress\":\"198.51.100.23\",\"correlationId\":\"c-1\",\"identity\":{\"claim\":{\"upn\":\"alice@contoso.com\","
-                    + "\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\"}},\"properties\":{\"id\":\"https://kv-pay.vault.azure.net/secrets/s1\","
-                    + "\"httpStatusCode\":200,\"requestUri\":\"https://kv-pay.vault.azure.net/secrets/s1?api-version=7.5\",\"clientInfo\":\"x\"}}");
+            return (ObjectNode)
+                    MAPPER.readTree(
+                            "{\"time\":\"2026-11-02T08:14:03.1234567Z\",\"category\":\"AuditEvent\","
+                                    + "\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-PAY\","
+                                    + "\"operationName\":\"SecretGet\",\"resultType\":\"Success\",\"resultSignature\":\"OK\",\"durationMs\":\"12\","
+                                    + "\"callerIpAddress\":\"198.51.100.23\",\"correlationId\":\"c-1\",\"identity\":{\"claim\":{\"upn\":\"alice@contoso.com\","
+                                    + "\"appid\":\"04b07795-8ddb-461a-bbee-02f9e1bf7b46\"}},\"properties\":{\"id\":\"https://kv-pay.vault.azure.net/secrets/s1\","
+                                    + "\"httpStatusCode\":200,\"requestUri\":\"https://kv-pay.vault.azure.net/secrets/s1?api-version=7.5\",\"clientInfo\":\"x\"}}");
         } catch (JsonProcessingException e) {
             throw new AssertionError(e);
         }
@@ -302,7 +371,9 @@ class RawEcsEquivalenceTest {
             } catch (JsonProcessingException malformed) {
                 continue;
             }
-            JsonNode records = root.has("records") ? root.get("records") : MAPPER.createArrayNode().add(root);
+            JsonNode records = root.has("records")
+                    ? root.get("records")
+                    : MAPPER.createArrayNode().add(root);
             if (!records.isArray()) {
                 continue;
             }

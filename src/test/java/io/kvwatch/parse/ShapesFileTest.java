@@ -21,7 +21,9 @@ class ShapesFileTest {
     @BeforeAll
     static void load() throws IOException {
         try (InputStream in = ShapesFileTest.class.getResourceAsStream("/samples/keyvault-auditevent-shapes.ndjson")) {
-            lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            lines = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .toList();
         }
         assertThat(lines).as("the shapes file has one message per shape").hasSize(12);
     }
@@ -31,19 +33,26 @@ class ShapesFileTest {
     }
 
     static List<String> counting(ParseResult r) {
-        return r.records.stream().filter(RULE::counts).map(a -> a.upn + " " + a.objectId).toList();
+        return r.records.stream()
+                .filter(RULE::counts)
+                .map(a -> a.upn + " " + a.objectId)
+                .toList();
     }
 
     @Test
     void line1EnvelopeOfThreeDataPlaneReads() {
         ParseResult r = line(1);
         assertThat(r.deadLetters).isEmpty();
-        assertThat(counting(r)).as("alice twice (one term), bob once").containsExactly(
-                "alice@contoso.com https://kv-payments-prod.vault.azure.net/secrets/stripe-api-key/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d",
-                "alice@contoso.com https://kv-payments-prod.vault.azure.net/secrets/stripe-api-key/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d",
-                "bob@contoso.com https://kv-payments-prod.vault.azure.net/keys/card-token-kek");
+        assertThat(counting(r))
+                .as("alice twice (one term), bob once")
+                .containsExactly(
+                        "alice@contoso.com https://kv-payments-prod.vault.azure.net/secrets/stripe-api-key/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d",
+                        "alice@contoso.com https://kv-payments-prod.vault.azure.net/secrets/stripe-api-key/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d",
+                        "bob@contoso.com https://kv-payments-prod.vault.azure.net/keys/card-token-kek");
         AuditRecord alice = r.records.get(0);
-        assertThat(alice.ruleTime).as("a file has no ingest time: the record's time").isEqualTo(Instant.parse("2026-11-02T08:14:03.12Z").toEpochMilli());
+        assertThat(alice.ruleTime)
+                .as("a file has no ingest time: the record's time")
+                .isEqualTo(Instant.parse("2026-11-02T08:14:03.12Z").toEpochMilli());
         assertThat(alice.originalTime).isEqualTo("2026-11-02T08:14:03.120Z");
         assertThat(alice.vaultName).isEqualTo("KV-PAYMENTS-PROD");
         assertThat(alice.appId).isEqualTo("04b07795-8ddb-461a-bbee-02f9e1bf7b46");
@@ -71,10 +80,14 @@ class ShapesFileTest {
     @Test
     void line4RefusedReadCountsAndCarriesItsHttpStatus() {
         ParseResult r = line(4);
-        assertThat(counting(r)).containsExactly("mallory@fabrikam.com https://kv-payments-prod.vault.azure.net/secrets/db-admin-password");
+        assertThat(counting(r))
+                .containsExactly(
+                        "mallory@fabrikam.com https://kv-payments-prod.vault.azure.net/secrets/db-admin-password");
         assertThat(r.records.get(0).httpStatusCode).isEqualTo(403);
         assertThat(r.records.get(0).resultSignature).isEqualTo("Forbidden");
-        assertThat(new RetrievalFilter(true).counts(r.records.get(0))).as("not with require-2xx").isFalse();
+        assertThat(new RetrievalFilter(true).counts(r.records.get(0)))
+                .as("not with require-2xx")
+                .isFalse();
     }
 
     @Test
@@ -93,16 +106,20 @@ class ShapesFileTest {
 
     @Test
     void line7SingleRecordWithoutEnvelopeCounts() {
-        assertThat(counting(line(7))).containsExactly(
-                "dave@contoso.com https://kv-edge.vault.azure.net/certificates/wildcard-contoso-com/0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+        assertThat(counting(line(7)))
+                .containsExactly(
+                        "dave@contoso.com https://kv-edge.vault.azure.net/certificates/wildcard-contoso-com/0a1b2c3d4e5f60718293a4b5c6d7e8f9");
     }
 
     @Test
     void line8EcsDocumentCountsOnEventIngested() {
         ParseResult r = line(8);
-        assertThat(counting(r)).containsExactly("erin@contoso.com https://kv-edge.vault.azure.net/secrets/cdn-signing-key");
+        assertThat(counting(r))
+                .containsExactly("erin@contoso.com https://kv-edge.vault.azure.net/secrets/cdn-signing-key");
         AuditRecord erin = r.records.get(0);
-        assertThat(erin.ruleTime).as("rule time is event.ingested").isEqualTo(Instant.parse("2026-11-02T08:27:31Z").toEpochMilli());
+        assertThat(erin.ruleTime)
+                .as("rule time is event.ingested")
+                .isEqualTo(Instant.parse("2026-11-02T08:27:31Z").toEpochMilli());
         assertThat(erin.originalTime).as("original time is @timestamp").isEqualTo("2026-11-02T08:26:00Z");
         assertThat(erin.vaultName).isEqualTo("KV-EDGE");
         assertThat(erin.sourceIp).isEqualTo("198.51.100.77");
@@ -125,7 +142,9 @@ class ShapesFileTest {
     void line10RecordsNotAnArrayIsADeadLetter() {
         ParseResult r = line(10);
         assertThat(r.records).isEmpty();
-        assertThat(r.deadLetters).singleElement().satisfies(d -> assertThat(d.reason).isEqualTo("records_not_an_array"));
+        assertThat(r.deadLetters)
+                .singleElement()
+                .satisfies(d -> assertThat(d.reason).isEqualTo("records_not_an_array"));
     }
 
     @Test
@@ -136,7 +155,8 @@ class ShapesFileTest {
             assertThat(d.recordIndex).isZero();
             assertThat(d.detail).contains("not-a-time");
         });
-        assertThat(counting(r)).containsExactly("frank@contoso.com https://kv-edge.vault.azure.net/secrets/cdn-signing-key");
+        assertThat(counting(r))
+                .containsExactly("frank@contoso.com https://kv-edge.vault.azure.net/secrets/cdn-signing-key");
     }
 
     @Test

@@ -40,17 +40,43 @@ class StreamingParserEquivalenceTest {
     void sameResultsOnMutatedMessages() throws IOException {
         List<String> messages = corpus();
         Random random = new Random(11);
-        String[] replacements = {"42", "null", "true", "{}", "[]", "\"\"", "\" \"", "\"2026-02-30T00:00:00Z\"",
-                "\"2026-11-02T08:14:03.1234567890Z\"", "\"2026-11-02T08:14:03.Z\"", "\"2026-11-02T24:00:00Z\"",
-                "\"2026-11-02t08:14:03Z\"", "\"0999-11-02T08:14:03Z\"", "\"2026-11-02T08:14:60Z\"", "\"404\"",
-                "3000000000", "-1", "2.5", "\"AUDITEVENT\"", "{\"upn\":\"x@y\"}", "\"11/2/2026 8:14:03 AM\"",
-                "\"2026-11-02T08:14:03.1234567\"", "\"11/2/2026 9:14:03 PM +01:00\"", "\"<Redacted>\"", "\"[2001:db8::7]:443\"",
-                "\"198.51.100.7:50432\"", "\"{\\\"id\\\":\\\"https://kv.vault.azure.net/secrets/s\\\"}\"",
-                "\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM\""};
+        String[] replacements = {
+            "42",
+            "null",
+            "true",
+            "{}",
+            "[]",
+            "\"\"",
+            "\" \"",
+            "\"2026-02-30T00:00:00Z\"",
+            "\"2026-11-02T08:14:03.1234567890Z\"",
+            "\"2026-11-02T08:14:03.Z\"",
+            "\"2026-11-02T24:00:00Z\"",
+            "\"2026-11-02t08:14:03Z\"",
+            "\"0999-11-02T08:14:03Z\"",
+            "\"2026-11-02T08:14:60Z\"",
+            "\"404\"",
+            "3000000000",
+            "-1",
+            "2.5",
+            "\"AUDITEVENT\"",
+            "{\"upn\":\"x@y\"}",
+            "\"11/2/2026 8:14:03 AM\"",
+            "\"2026-11-02T08:14:03.1234567\"",
+            "\"11/2/2026 9:14:03 PM +01:00\"",
+            "\"<Redacted>\"",
+            "\"[2001:db8::7]:443\"",
+            "\"198.51.100.7:50432\"",
+            "\"{\\\"id\\\":\\\"https://kv.vault.azure.net/secrets/s\\\"}\"",
+            "\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM\""
+        };
         for (int i = 0; i < 4000; i++) {
             String m = messages.get(random.nextInt(messages.size()));
             String mutated = switch (random.nextInt(5)) {
-                case 4 -> m.replaceFirst("\"resourceId\"", random.nextBoolean() ? "\"ResourceId\"" : "\"ResourceId\":null,\"resourceId\"");
+                case 4 ->
+                    m.replaceFirst(
+                            "\"resourceId\"",
+                            random.nextBoolean() ? "\"ResourceId\"" : "\"ResourceId\":null,\"resourceId\"");
                 case 0 -> replaceAValue(m, replacements[random.nextInt(replacements.length)], random);
                 case 1 -> m.substring(0, random.nextInt(m.length() + 1));
                 case 2 -> repeatAField(m, random);
@@ -65,19 +91,27 @@ class StreamingParserEquivalenceTest {
         String raw = corpus().get(0);
         long t = 1_790_000_000_000L;
         List<String> asRaw = describe(TREE, raw, t);
-        assertThat(asRaw).as("the first shape is raw records").isNotEmpty().allMatch(line -> line.startsWith("record "));
+        assertThat(asRaw)
+                .as("the first shape is raw records")
+                .isNotEmpty()
+                .allMatch(line -> line.startsWith("record "));
         for (String key : EcsDocumentReader.MARKER_KEYS) {
             String marked = raw.replace("\"category\": ", "\"" + key + "\": null, \"category\": ");
             assertSame(marked, t);
-            assertThat(describe(TREE, marked, t)).as("a raw record with the key %s is read as ECS (no dataset: ignored)", key)
-                    .isNotEmpty().allMatch(line -> line.equals("ignored"));
-            for (String nearMiss : List.of(key.toUpperCase(Locale.ROOT), key + "_", "azure." + key, key.replace('.', '_'))) {
+            assertThat(describe(TREE, marked, t))
+                    .as("a raw record with the key %s is read as ECS (no dataset: ignored)", key)
+                    .isNotEmpty()
+                    .allMatch(line -> line.equals("ignored"));
+            for (String nearMiss :
+                    List.of(key.toUpperCase(Locale.ROOT), key + "_", "azure." + key, key.replace('.', '_'))) {
                 if (EcsDocumentReader.MARKER_KEYS.contains(nearMiss)) {
                     continue;
                 }
                 String notMarked = raw.replace("\"category\": ", "\"" + nearMiss + "\": null, \"category\": ");
                 assertSame(notMarked, t);
-                assertThat(describe(TREE, notMarked, t)).as("the key %s is no ECS marker", nearMiss).isEqualTo(asRaw);
+                assertThat(describe(TREE, notMarked, t))
+                        .as("the key %s is no ECS marker", nearMiss)
+                        .isEqualTo(asRaw);
             }
         }
         // Keys renamed at random, to marker keys and near misses, in every shape (ECS documents lose their markers).
@@ -86,7 +120,12 @@ class StreamingParserEquivalenceTest {
         names.addAll(List.of("Event", "timestamp", "data_stream_dataset", "ecs.version", "category", "time"));
         Random random = new Random(13);
         for (int i = 0; i < 2000; i++) {
-            assertSame(renameAKey(messages.get(random.nextInt(messages.size())), names.get(random.nextInt(names.size())), random), t);
+            assertSame(
+                    renameAKey(
+                            messages.get(random.nextInt(messages.size())),
+                            names.get(random.nextInt(names.size())),
+                            random),
+                    t);
         }
     }
 
@@ -106,13 +145,20 @@ class StreamingParserEquivalenceTest {
 
     private static List<String> corpus() throws IOException {
         List<String> messages = new ArrayList<>();
-        for (String resource : List.of("/samples/keyvault-auditevent-shapes.ndjson", "/samples/keyvault-audit-sample.ndjson")) {
+        for (String resource :
+                List.of("/samples/keyvault-auditevent-shapes.ndjson", "/samples/keyvault-audit-sample.ndjson")) {
             try (InputStream in = StreamingParserEquivalenceTest.class.getResourceAsStream(resource)) {
-                messages.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+                messages.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                        .lines()
+                        .toList());
             }
         }
-        messages.addAll(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile().days(3).readsPerDay(100)
-                .padRecords(true).maxRecordsPerEnvelope(5)).lines());
+        messages.addAll(AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
+                        .days(3)
+                        .readsPerDay(100)
+                        .padRecords(true)
+                        .maxRecordsPerEnvelope(5))
+                .lines());
         return messages;
     }
 
@@ -137,7 +183,9 @@ class StreamingParserEquivalenceTest {
     private static String repeatAField(String m, Random random) {
         int key = m.indexOf("\"", random.nextInt(Math.max(1, m.length())));
         int colon = key < 0 ? -1 : m.indexOf("\":", key + 1);
-        if (colon < 0 || m.lastIndexOf('"', colon - 1) != key && m.substring(key + 1, colon).contains("\"")) {
+        if (colon < 0
+                || m.lastIndexOf('"', colon - 1) != key
+                        && m.substring(key + 1, colon).contains("\"")) {
             return m;
         }
         int at = colon + 2;
@@ -194,7 +242,9 @@ class StreamingParserEquivalenceTest {
 
     private static void assertSame(String message, long ingestTimestamp) {
         assertThat(describe(STREAMING, message, ingestTimestamp))
-                .as("streaming and tree parse of %s", message.length() > 300 ? message.substring(0, 300) + "..." : message)
+                .as(
+                        "streaming and tree parse of %s",
+                        message.length() > 300 ? message.substring(0, 300) + "..." : message)
                 .isEqualTo(describe(TREE, message, ingestTimestamp));
     }
 

@@ -32,9 +32,18 @@ class TimestampsTest {
 
     @Test
     void acceptsAndRefusesWhatInstantDoesForZonedIsoTimes() {
-        for (String text : new String[] {"2026-02-30T00:00:00Z", "2026-11-02T24:00:00Z",
-                "2026-11-02T08:14:03.Z", "2026-11-02T08:14:03.1234567890Z", "yesterday", "2026-13-01T00:00:00Z",
-                "2026-11-02T08:14:60Z", "0999-11-02T08:14:03Z", "2026-11-02t08:14:03z", "2026-11-02T09:14:03+01:00"}) {
+        for (String text : new String[] {
+            "2026-02-30T00:00:00Z",
+            "2026-11-02T24:00:00Z",
+            "2026-11-02T08:14:03.Z",
+            "2026-11-02T08:14:03.1234567890Z",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-02T08:14:60Z",
+            "0999-11-02T08:14:03Z",
+            "2026-11-02t08:14:03z",
+            "2026-11-02T09:14:03+01:00"
+        }) {
             Instant expected;
             try {
                 expected = Instant.parse(text);
@@ -42,7 +51,9 @@ class TimestampsTest {
                 expected = null;
             }
             AuditRecord r = new AuditRecord();
-            assertThat(Timestamps.parseInto(text, r, RawMessage.NO_TIMESTAMP)).as(text).isEqualTo(expected != null);
+            assertThat(Timestamps.parseInto(text, r, RawMessage.NO_TIMESTAMP))
+                    .as(text)
+                    .isEqualTo(expected != null);
             if (expected != null) {
                 assertThat(r.originalTime).as(text).isEqualTo(expected.toString());
                 assertThat(r.ruleTime).as(text).isEqualTo(expected.toEpochMilli());
@@ -50,7 +61,8 @@ class TimestampsTest {
         }
         AuditRecord zoneless = new AuditRecord();
         assertThat(Timestamps.parseInto("2026-11-02T08:14:03", zoneless, RawMessage.NO_TIMESTAMP))
-                .as("a zoneless ISO time is read as UTC, as Elastic's Azure pipeline reads it").isTrue();
+                .as("a zoneless ISO time is read as UTC, as Elastic's Azure pipeline reads it")
+                .isTrue();
         assertThat(zoneless.originalTime).isEqualTo("2026-11-02T08:14:03Z");
         AuditRecord r = new AuditRecord();
         assertThat(Timestamps.parseInto("2026-11-02T09:14:03+01:00", r, 7L)).isTrue();

@@ -78,10 +78,15 @@ class KqlTest {
     void quotedValuesKeepSpacesSpecialCharactersAndKeywords() {
         assertThat(tree("a: \"two words\"")).isEqualTo("a:'two words'");
         assertThat(tree("a: \"or\"")).as("a keyword, quoted, is a value").isEqualTo("a:'or'");
-        assertThat(tree("a: \"x*y (z): <w>\"")).as("no wildcard or syntax inside quotes").isEqualTo("a:'x*y (z): <w>'");
-        assertThat(tree("a: \"say \\\"hi\\\" \\\\ now\"")).as("\\\" and \\\\ escape").isEqualTo("a:'say \"hi\" \\ now'");
+        assertThat(tree("a: \"x*y (z): <w>\""))
+                .as("no wildcard or syntax inside quotes")
+                .isEqualTo("a:'x*y (z): <w>'");
+        assertThat(tree("a: \"say \\\"hi\\\" \\\\ now\""))
+                .as("\\\" and \\\\ escape")
+                .isEqualTo("a:'say \"hi\" \\ now'");
         assertThat(tree("a: \"*\"")).as("a quoted star is a star, not exists").isEqualTo("a:'*'");
-        assertThat(tree("a: \"https://kv.vault.azure.net/secrets/x\"")).isEqualTo("a:'https://kv.vault.azure.net/secrets/x'");
+        assertThat(tree("a: \"https://kv.vault.azure.net/secrets/x\""))
+                .isEqualTo("a:'https://kv.vault.azure.net/secrets/x'");
     }
 
     @Test
@@ -94,7 +99,9 @@ class KqlTest {
         assertThat(tree("a: x\\:y\\(z\\)")).isEqualTo("a:'x:y(z)'");
         assertThat(tree("a: x\\ty")).isEqualTo("a:'x\ty'");
         assertThat(tree("a: \\u0041b")).isEqualTo("a:'Ab'");
-        assertThat(tree("\"event.action\": SecretGet")).as("a quoted field name").isEqualTo("event.action:'SecretGet'");
+        assertThat(tree("\"event.action\": SecretGet"))
+                .as("a quoted field name")
+                .isEqualTo("event.action:'SecretGet'");
     }
 
     @Test
@@ -111,13 +118,17 @@ class KqlTest {
                 new String[] {"a: 1 and\n  b >= 200", "range comparison 'b >=' at line 2, column 3"},
                 new String[] {"b: > 2", "range comparison '>' at line 1, column 4"},
                 new String[] {"a: { b: 1 }", "nested field query 'a: {' at line 1, column 1"},
-                new String[] {"a: 1 and SecretGet", "a value without a field, 'SecretGet' at line 1, column 10: free-text search"},
+                new String[] {
+                    "a: 1 and SecretGet", "a value without a field, 'SecretGet' at line 1, column 10: free-text search"
+                },
                 new String[] {"azure.*: x", "wildcard in the field name 'azure.*' at line 1, column 1"},
                 new String[] {"*: x", "wildcard in the field name '*'"},
                 new String[] {"a: (x or y", "missing closing parenthesis for the '(' at line 1, column 4"},
                 new String[] {"(a: x or b: y", "missing closing parenthesis for the '(' at line 1, column 1"},
                 new String[] {"a: x)", "unmatched ')' at line 1, column 5"},
-                new String[] {"a: two words", "unquoted value of several words, 'two words...', at line 1, column 4: quote it"},
+                new String[] {
+                    "a: two words", "unquoted value of several words, 'two words...', at line 1, column 4: quote it"
+                },
                 new String[] {"a: \"open", "unterminated quoted value starting at line 1, column 4"},
                 new String[] {"a: 1 b: 2", "expected 'and', 'or' or the end of the query but found 'b'"},
                 new String[] {"a: 1 and", "expected a field name, 'not' or '(' but found the end of the query"},
@@ -125,7 +136,8 @@ class KqlTest {
                 new String[] {"a: x\\q", "unknown escape '\\q'"},
                 new String[] {"  \n ", "the query is empty"});
         for (String[] c : cases) {
-            assertThatThrownBy(() -> Kql.parse(c[0])).as("refuses %s", c[0])
+            assertThatThrownBy(() -> Kql.parse(c[0]))
+                    .as("refuses %s", c[0])
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(c[1]);
         }

@@ -17,18 +17,36 @@ class RecordQueryTest {
 
     /** The operations of the rule as the job hard-coded them before the rule came from its file. */
     static final Set<String> OPERATIONS_BEFORE = Set.of(
-            "VaultGet", "KeyGet", "KeyList", "KeyListVersions", "KeyGetDeleted", "KeyListDeleted", "SecretGet",
-            "SecretList", "SecretListVersions", "SecretGetDeleted", "SecretListDeleted", "CertificateGet",
-            "CertificateList", "CertificateListVersions", "CertificateGetDeleted", "CertificateListDeleted",
-            "CertificatePolicyGet", "CertificateContactsGet", "CertificateIssuerGet", "CertificateIssuersList");
+            "VaultGet",
+            "KeyGet",
+            "KeyList",
+            "KeyListVersions",
+            "KeyGetDeleted",
+            "KeyListDeleted",
+            "SecretGet",
+            "SecretList",
+            "SecretListVersions",
+            "SecretGetDeleted",
+            "SecretListDeleted",
+            "CertificateGet",
+            "CertificateList",
+            "CertificateListVersions",
+            "CertificateGetDeleted",
+            "CertificateListDeleted",
+            "CertificatePolicyGet",
+            "CertificateContactsGet",
+            "CertificateIssuerGet",
+            "CertificateIssuersList");
 
     /** The filter as it was written by hand before: the oracle the bundled rule's compiled query must equal. */
     static boolean countedBefore(AuditRecord r) {
         return r.outcomeSuccess
                 && r.operation != null
                 && OPERATIONS_BEFORE.contains(r.operation)
-                && r.upn != null && !r.upn.isBlank()
-                && r.objectId != null && !r.objectId.isBlank();
+                && r.upn != null
+                && !r.upn.isBlank()
+                && r.objectId != null
+                && !r.objectId.isBlank();
     }
 
     static AuditRecord record(String operation, boolean success, String upn, String objectId) {
@@ -44,8 +62,16 @@ class RecordQueryTest {
     void theBundledQueryDecidesExactlyAsTheHandWrittenFilterDid() {
         RecordQuery bundled = DetectionRule.bundled().query();
         List<String> operations = new ArrayList<>(OPERATIONS_BEFORE);
-        operations.addAll(List.of("SecretSet", "KeyCreate", "secretget", "SECRETGET", "SecretGet ", " KeyGet",
-                "VaultPut", "Authentication", ""));
+        operations.addAll(List.of(
+                "SecretSet",
+                "KeyCreate",
+                "secretget",
+                "SECRETGET",
+                "SecretGet ",
+                " KeyGet",
+                "VaultPut",
+                "Authentication",
+                ""));
         List<String> upns = java.util.Arrays.asList("alice@contoso.com", "", "  ", null, "Bob@Contoso.com");
         List<String> ids = java.util.Arrays.asList("https://kv.vault.azure.net/secrets/a", "", "\t", null);
         int counted = 0;
@@ -55,7 +81,9 @@ class RecordQueryTest {
                 for (String upn : upns) {
                     for (String id : ids) {
                         AuditRecord r = record(op, success, upn, id);
-                        assertThat(bundled.matches(r)).as("%s %s %s %s", op, success, upn, id).isEqualTo(countedBefore(r));
+                        assertThat(bundled.matches(r))
+                                .as("%s %s %s %s", op, success, upn, id)
+                                .isEqualTo(countedBefore(r));
                         counted += countedBefore(r) ? 1 : 0;
                         total++;
                     }
@@ -71,30 +99,44 @@ class RecordQueryTest {
     void theBundledQueryCompilesToFourCheapConditions() {
         assertThat(DetectionRule.bundled().query().toString())
                 .as("event.dataset decided once; the 20 operations one set; term fields not checked twice")
-                .isEqualTo("(event.outcome = \"success\" and event.action in [20 values]"
-                        + " and azure.platformlogs.identity.claim.upn exists and azure.platformlogs.properties.id exists)");
-        assertThat(DetectionRule.bundled().query().requiredValues(RecordField.EVENT_ACTION)).isEqualTo(OPERATIONS_BEFORE);
+                .isEqualTo(
+                        "(event.outcome = \"success\" and event.action in [20 values]"
+                                + " and azure.platformlogs.identity.claim.upn exists and azure.platformlogs.properties.id exists)");
+        assertThat(DetectionRule.bundled().query().requiredValues(RecordField.EVENT_ACTION))
+                .isEqualTo(OPERATIONS_BEFORE);
     }
 
     @Test
     void keywordsCompareExactlyAndWildcardsMatchAnyRun() {
         AuditRecord r = record("SecretGetDeleted", true, "alice@contoso.com", "https://kv.vault.azure.net/secrets/a");
         assertThat(matches("event.action: SecretGetDeleted", r)).isTrue();
-        assertThat(matches("event.action: secretgetdeleted", r)).as("case-sensitive").isFalse();
+        assertThat(matches("event.action: secretgetdeleted", r))
+                .as("case-sensitive")
+                .isFalse();
         assertThat(matches("event.action: Secret*", r)).isTrue();
         assertThat(matches("event.action: *Deleted", r)).isTrue();
         assertThat(matches("event.action: Secret*Get*Deleted", r)).isTrue();
-        assertThat(matches("event.action: *Get*Get*", r)).as("pieces in order, no overlap").isFalse();
+        assertThat(matches("event.action: *Get*Get*", r))
+                .as("pieces in order, no overlap")
+                .isFalse();
         assertThat(matches("event.action: Key*", r)).isFalse();
-        assertThat(matches("event.action: SecretGetDeleted*", r)).as("a star matches the empty run").isTrue();
-        assertThat(matches("event.action: \"Secret*\"", r)).as("quoted: no wildcard").isFalse();
-        assertThat(matches("azure.platformlogs.properties.id: https\\://kv.vault.azure.net/secrets/*", r)).isTrue();
-        assertThat(matches("azure.platformlogs.identity.claim.appid: *", r)).as("no appid").isFalse();
+        assertThat(matches("event.action: SecretGetDeleted*", r))
+                .as("a star matches the empty run")
+                .isTrue();
+        assertThat(matches("event.action: \"Secret*\"", r))
+                .as("quoted: no wildcard")
+                .isFalse();
+        assertThat(matches("azure.platformlogs.properties.id: https\\://kv.vault.azure.net/secrets/*", r))
+                .isTrue();
+        assertThat(matches("azure.platformlogs.identity.claim.appid: *", r))
+                .as("no appid")
+                .isFalse();
         assertThat(matches("not azure.platformlogs.identity.claim.appid: *", r)).isTrue();
         assertThat(matches("event.outcome: success", r)).isTrue();
         r.outcomeSuccess = false;
         assertThat(matches("event.outcome: failure", r)).isTrue();
-        assertThat(matches("event.action: (SecretGetDeleted and not Secret*)", r)).isFalse();
+        assertThat(matches("event.action: (SecretGetDeleted and not Secret*)", r))
+                .isFalse();
     }
 
     @Test
@@ -102,24 +144,35 @@ class RecordQueryTest {
         AuditRecord r = record("SecretGet", true, "alice@contoso.com", "id");
         r.httpStatusCode = 403;
         r.sourceIp = "10.20.30.40";
-        assertThat(matches("azure.platformlogs.properties.httpStatusCode: 403", r)).isTrue();
-        assertThat(matches("azure.platformlogs.properties.httpStatusCode: (200 or 403)", r)).isTrue();
-        assertThat(matches("azure.platformlogs.properties.httpStatusCode: 200", r)).isFalse();
+        assertThat(matches("azure.platformlogs.properties.httpStatusCode: 403", r))
+                .isTrue();
+        assertThat(matches("azure.platformlogs.properties.httpStatusCode: (200 or 403)", r))
+                .isTrue();
+        assertThat(matches("azure.platformlogs.properties.httpStatusCode: 200", r))
+                .isFalse();
         assertThat(matches("source.ip: 10.20.0.0/16", r)).as("a CIDR block").isTrue();
         assertThat(matches("source.ip: \"10.20.30.40\"", r)).isTrue();
         assertThat(matches("source.ip: \"2001:db8::/32\"", r)).isFalse();
         r.sourceIp = "<Redacted>";
-        assertThat(matches("source.ip: *", r)).as("not an address: no source.ip").isFalse();
+        assertThat(matches("source.ip: *", r))
+                .as("not an address: no source.ip")
+                .isFalse();
         r.httpStatusCode = 0;
-        assertThat(matches("azure.platformlogs.properties.httpStatusCode: *", r)).as("0 is none").isFalse();
+        assertThat(matches("azure.platformlogs.properties.httpStatusCode: *", r))
+                .as("0 is none")
+                .isFalse();
     }
 
     @Test
     void conditionsOnTheDatasetAreDecidedWhenCompiled() {
-        assertThat(RecordQuery.compile("event.dataset: azure.platformlogs and event.action: KeyGet").toString())
+        assertThat(RecordQuery.compile("event.dataset: azure.platformlogs and event.action: KeyGet")
+                        .toString())
                 .isEqualTo("event.action = \"KeyGet\"");
-        assertThat(RecordQuery.compile("event.dataset: azure.* or event.action: KeyGet").toString()).isEqualTo("true");
-        assertThat(RecordQuery.compile("not event.dataset: azure.activitylogs").toString()).isEqualTo("true");
+        assertThat(RecordQuery.compile("event.dataset: azure.* or event.action: KeyGet")
+                        .toString())
+                .isEqualTo("true");
+        assertThat(RecordQuery.compile("not event.dataset: azure.activitylogs").toString())
+                .isEqualTo("true");
         assertThatThrownBy(() -> RecordQuery.compile("event.dataset: \"azure.activitylogs\" and event.action: KeyGet"))
                 .hasMessageContaining("can match no record")
                 .hasMessageContaining("event.dataset \"azure.platformlogs\"");
@@ -133,9 +186,11 @@ class RecordQueryTest {
         assertThatThrownBy(() -> RecordQuery.compile("azure.platformlogs.properties.httpStatusCode: forbidden"))
                 .hasMessageContaining("'forbidden' at line 1, column 47 is not a whole number");
         assertThatThrownBy(() -> RecordQuery.compile("azure.platformlogs.properties.httpStatusCode: 4*"))
-                .hasMessageContaining("wildcard value '4*'").hasMessageContaining("a number field");
+                .hasMessageContaining("wildcard value '4*'")
+                .hasMessageContaining("a number field");
         assertThatThrownBy(() -> RecordQuery.compile("source.ip: 10.*"))
-                .hasMessageContaining("wildcard value '10.*'").hasMessageContaining("an IP field");
+                .hasMessageContaining("wildcard value '10.*'")
+                .hasMessageContaining("an IP field");
         assertThatThrownBy(() -> RecordQuery.compile("source.ip: somewhere"))
                 .hasMessageContaining("is not an IP address or CIDR block");
     }
@@ -143,7 +198,9 @@ class RecordQueryTest {
     @Test
     void everyRecordFieldCanBeNamedInAQuery() {
         for (RecordField f : RecordField.values()) {
-            assertThat(RecordQuery.compile(f.path() + ": *").toString()).as(f.path()).isNotEmpty();
+            assertThat(RecordQuery.compile(f.path() + ": *").toString())
+                    .as(f.path())
+                    .isNotEmpty();
         }
     }
 
@@ -166,11 +223,15 @@ class RecordQueryTest {
             r.httpStatusCode = random.nextBoolean() ? 200 : 404;
             boolean expected = r.outcomeSuccess
                     && ((r.operation != null && (r.operation.startsWith("Secret") || r.operation.equals("KeyGet")))
-                            || r.vaultName == null || !r.vaultName.startsWith("KV-"))
-                    && r.sourceIp != null && (r.sourceIp.startsWith("10.") || r.sourceIp.startsWith("2001:db8:"))
+                            || r.vaultName == null
+                            || !r.vaultName.startsWith("KV-"))
+                    && r.sourceIp != null
+                    && (r.sourceIp.startsWith("10.") || r.sourceIp.startsWith("2001:db8:"))
                     && r.httpStatusCode != 404;
-            assertThat(shipped.matches(r)).as("%s / %s / %s / %s", r.operation, r.vaultName, r.sourceIp, r.httpStatusCode)
-                    .isEqualTo(expected).isEqualTo(query.matches(r));
+            assertThat(shipped.matches(r))
+                    .as("%s / %s / %s / %s", r.operation, r.vaultName, r.sourceIp, r.httpStatusCode)
+                    .isEqualTo(expected)
+                    .isEqualTo(query.matches(r));
             matched += expected ? 1 : 0;
         }
         assertThat(matched).as("the query matches some records and not others").isBetween(100, 4_900);

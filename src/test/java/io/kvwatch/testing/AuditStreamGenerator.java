@@ -28,8 +28,16 @@ public final class AuditStreamGenerator {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String UPN_CLAIM_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
-    private static final String[] READS = {"SecretGet", "KeyGet", "CertificateGet", "SecretGetDeleted",
-            "KeyGetDeleted", "CertificatePolicyGet", "SecretListVersions", "KeyListVersions"};
+    private static final String[] READS = {
+        "SecretGet",
+        "KeyGet",
+        "CertificateGet",
+        "SecretGetDeleted",
+        "KeyGetDeleted",
+        "CertificatePolicyGet",
+        "SecretListVersions",
+        "KeyListVersions"
+    };
 
     /** A qualifying read as the rule sees it: the term and the rule time (epoch millis). */
     public record Read(String upn, String objectId, long time) {}
@@ -55,18 +63,65 @@ public final class AuditStreamGenerator {
         boolean boundaryCases = true;
         boolean padRecords = false;
 
-        public Profile seed(long v) { seed = v; return this; }
-        public Profile start(Instant v) { start = v; return this; }
-        public Profile days(int v) { days = v; return this; }
-        public Profile users(int v) { users = v; return this; }
-        public Profile objects(int v) { objects = v; return this; }
-        public Profile readsPerDay(int v) { readsPerDay = v; return this; }
-        public Profile maxRecordsPerEnvelope(int v) { maxRecordsPerEnvelope = v; return this; }
-        public Profile maxDisorder(Duration v) { maxDisorder = v; return this; }
-        public Profile noiseShare(double v) { noiseShare = v; return this; }
-        public Profile garbageLines(int v) { garbageLines = v; return this; }
-        public Profile boundaryCases(boolean v) { boundaryCases = v; return this; }
-        public Profile padRecords(boolean v) { padRecords = v; return this; }
+        public Profile seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Profile start(Instant v) {
+            start = v;
+            return this;
+        }
+
+        public Profile days(int v) {
+            days = v;
+            return this;
+        }
+
+        public Profile users(int v) {
+            users = v;
+            return this;
+        }
+
+        public Profile objects(int v) {
+            objects = v;
+            return this;
+        }
+
+        public Profile readsPerDay(int v) {
+            readsPerDay = v;
+            return this;
+        }
+
+        public Profile maxRecordsPerEnvelope(int v) {
+            maxRecordsPerEnvelope = v;
+            return this;
+        }
+
+        public Profile maxDisorder(Duration v) {
+            maxDisorder = v;
+            return this;
+        }
+
+        public Profile noiseShare(double v) {
+            noiseShare = v;
+            return this;
+        }
+
+        public Profile garbageLines(int v) {
+            garbageLines = v;
+            return this;
+        }
+
+        public Profile boundaryCases(boolean v) {
+            boundaryCases = v;
+            return this;
+        }
+
+        public Profile padRecords(boolean v) {
+            padRecords = v;
+            return this;
+        }
     }
 
     private final Profile p;
@@ -132,8 +187,11 @@ public final class AuditStreamGenerator {
             }
             if (random.nextInt(40) == 0) {
                 // a record without a parseable time beside good ones: dead-lettered alone
-                records.add(MAPPER.createObjectNode().put("time", "yesterday").put("category", "AuditEvent")
-                        .put("resourceId", resourceId("kv-broken")).put("operationName", "SecretGet"));
+                records.add(MAPPER.createObjectNode()
+                        .put("time", "yesterday")
+                        .put("category", "AuditEvent")
+                        .put("resourceId", resourceId("kv-broken"))
+                        .put("operationName", "SecretGet"));
                 badRecords++;
             }
             if (records.size() == 1 && random.nextInt(4) == 0) {
@@ -144,7 +202,8 @@ public final class AuditStreamGenerator {
         }
         for (int g = 0; g < p.garbageLines; g++) {
             int at = random.nextInt(lines.size() + 1);
-            lines.add(at, g % 2 == 0 ? "{\"records\":[{\"time\":\"2026-09-02T00:00:00Z\"" : "{\"records\":{\"oops\":1}}");
+            lines.add(
+                    at, g % 2 == 0 ? "{\"records\":[{\"time\":\"2026-09-02T00:00:00Z\"" : "{\"records\":{\"oops\":1}}");
         }
         return new Stream(lines, reads, p.garbageLines, badRecords);
     }
@@ -183,14 +242,19 @@ public final class AuditStreamGenerator {
             claim.put(UPN_CLAIM_URI, upn).put("appid", "18a26e1c-6f0b-4a0a-8d6e-2d3b1c0e9f7a");
         } else {
             r.put("operationName", READS[random.nextInt(READS.length)]);
-            claim.put("oid", "6f1c4b0e-2a7d-4c55-9d0e-3b1f7a9c2e41").put("appid", "04b07795-8ddb-461a-bbee-02f9e1bf7b46")
-                    .put("upn", upn).put("unique_name", upn);
+            claim.put("oid", "6f1c4b0e-2a7d-4c55-9d0e-3b1f7a9c2e41")
+                    .put("appid", "04b07795-8ddb-461a-bbee-02f9e1bf7b46")
+                    .put("upn", upn)
+                    .put("unique_name", upn);
         }
         int status = random.nextInt(25) == 0 ? 403 : 200;
         r.put("resultSignature", status == 200 ? "OK" : "Forbidden");
         ObjectNode props = r.putObject("properties");
-        props.put("clientInfo", "azsdk-java-security-keyvault/4.8.0").put("httpStatusCode", status)
-                .put("requestUri", id + "?api-version=7.5").put("isRbacAuthorized", true).put("tlsVersion", "TLS1_3")
+        props.put("clientInfo", "azsdk-java-security-keyvault/4.8.0")
+                .put("httpStatusCode", status)
+                .put("requestUri", id + "?api-version=7.5")
+                .put("isRbacAuthorized", true)
+                .put("tlsVersion", "TLS1_3")
                 .put("id", id);
         if (p.padRecords) {
             props.put("padding", "x".repeat(600)); // real records carry more claims and properties: ~1.5 KB each
@@ -213,11 +277,16 @@ public final class AuditStreamGenerator {
             case 1 -> {
                 r.put("operationName", "SecretList");
                 r.putObject("identity").putObject("claim").put("upn", upn);
-                r.putObject("properties").put("httpStatusCode", 200).put("requestUri", "https://" + vaultOf(id) + ".vault.azure.net/secrets");
+                r.putObject("properties")
+                        .put("httpStatusCode", 200)
+                        .put("requestUri", "https://" + vaultOf(id) + ".vault.azure.net/secrets");
             }
             case 2 -> {
                 r.put("operationName", "SecretGet");
-                r.putObject("identity").putObject("claim").put("appid", "7c9e6679-7425-40de-944b-e07fc1f90ae7").put("idtyp", "app");
+                r.putObject("identity")
+                        .putObject("claim")
+                        .put("appid", "7c9e6679-7425-40de-944b-e07fc1f90ae7")
+                        .put("idtyp", "app");
                 r.putObject("properties").put("id", id).put("httpStatusCode", 200);
             }
             case 3 -> {
@@ -226,8 +295,11 @@ public final class AuditStreamGenerator {
                 r.putObject("properties").put("id", id).put("httpStatusCode", 500);
             }
             default -> {
-                r.put("category", "AppServiceHTTPLogs").put("operationName", "Microsoft.Web/sites/log")
-                        .put("resourceId", "/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP");
+                r.put("category", "AppServiceHTTPLogs")
+                        .put("operationName", "Microsoft.Web/sites/log")
+                        .put(
+                                "resourceId",
+                                "/SUBSCRIPTIONS/0B1F6471/RESOURCEGROUPS/WEB/PROVIDERS/MICROSOFT.WEB/SITES/SHOP");
                 r.putObject("properties").put("CsMethod", "GET").put("ScStatus", 200);
             }
         }
@@ -251,13 +323,22 @@ public final class AuditStreamGenerator {
         ObjectNode d = MAPPER.createObjectNode();
         String ts = Instant.ofEpochMilli(t).toString();
         d.put("@timestamp", Instant.ofEpochMilli(t - 1500).toString());
-        d.putObject("event").put("dataset", "azure.platformlogs").put("action", "SecretGet").put("outcome", "success")
-                .put("kind", "event").put("ingested", ts);
+        d.putObject("event")
+                .put("dataset", "azure.platformlogs")
+                .put("action", "SecretGet")
+                .put("outcome", "success")
+                .put("kind", "event")
+                .put("ingested", ts);
         ObjectNode pl = d.putObject("azure").putObject("platformlogs");
         pl.put("category", "AuditEvent").put("operation_name", "SecretGet").put("result_type", "Success");
-        pl.putObject("identity").putObject("claim").put("upn", upn).put("appid", "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
+        pl.putObject("identity")
+                .putObject("claim")
+                .put("upn", upn)
+                .put("appid", "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
         pl.putObject("properties").put("id", id).put("httpStatusCode", status).put("clientInfo", "AzureCLI/2.66.0");
-        ((ObjectNode) d.get("azure")).putObject("resource").put("name", vaultOf(id).toUpperCase());
+        ((ObjectNode) d.get("azure"))
+                .putObject("resource")
+                .put("name", vaultOf(id).toUpperCase());
         d.putObject("source").put("ip", "198.51.100.77");
         d.putObject("data_stream").put("dataset", "azure.platformlogs");
         return d;
@@ -295,8 +376,15 @@ public final class AuditStreamGenerator {
 
     /** The generated part of the bundled sample, {@code src/main/resources/samples/keyvault-audit-sample.ndjson}. */
     public static Profile bundledSample() {
-        return new Profile().seed(7).start(Instant.parse("2026-10-05T00:00:00Z")).days(24).users(10)
-                .objects(24).readsPerDay(25).maxRecordsPerEnvelope(6).garbageLines(3);
+        return new Profile()
+                .seed(7)
+                .start(Instant.parse("2026-10-05T00:00:00Z"))
+                .days(24)
+                .users(10)
+                .objects(24)
+                .readsPerDay(25)
+                .maxRecordsPerEnvelope(6)
+                .garbageLines(3);
     }
 
     /**
@@ -307,8 +395,13 @@ public final class AuditStreamGenerator {
         Path out = Path.of(args.length > 0 ? args[0] : "src/main/resources/samples/keyvault-audit-sample.ndjson");
         Stream s = generate(bundledSample());
         s.writeTo(out);
-        Files.write(out, Files.readAllLines(SHAPES, StandardCharsets.UTF_8), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-        System.out.println(s.lines().size() + " messages and the shapes file's, " + s.reads().size() + " qualifying reads, "
+        Files.write(
+                out,
+                Files.readAllLines(SHAPES, StandardCharsets.UTF_8),
+                StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
+        System.out.println(s.lines().size() + " messages and the shapes file's, "
+                + s.reads().size() + " qualifying reads, "
                 + NewTermsOracle.expectedAlerts(s.reads(), Duration.ofDays(14)).size() + " expected alerts -> " + out);
     }
 }

@@ -35,8 +35,12 @@ public final class CapturedLogs implements AutoCloseable {
                     return;
                 }
                 StringBuilder line = new StringBuilder()
-                        .append(event.getLevel()).append(' ').append(event.getLoggerName()).append(" - ")
-                        .append(event.getMessage().getFormattedMessage()).append('\n');
+                        .append(event.getLevel())
+                        .append(' ')
+                        .append(event.getLoggerName())
+                        .append(" - ")
+                        .append(event.getMessage().getFormattedMessage())
+                        .append('\n');
                 if (event.getThrown() != null) {
                     StringWriter trace = new StringWriter();
                     event.getThrown().printStackTrace(new PrintWriter(trace));

@@ -29,7 +29,10 @@ public final class CollectingOutputs implements JobOutputs {
 
     @Override
     public void alerts(DataStream<Alert> alerts) {
-        alerts.map(a -> a.json).name("alert json").sinkTo(new Collecting(alertsId)).name("collect alerts");
+        alerts.map(a -> a.json)
+                .name("alert json")
+                .sinkTo(new Collecting(alertsId))
+                .name("collect alerts");
     }
 
     @Override

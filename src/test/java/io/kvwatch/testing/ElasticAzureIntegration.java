@@ -60,7 +60,10 @@ public final class ElasticAzureIntegration {
         doc.put("@timestamp", timestamp.truncatedTo(ChronoUnit.MILLIS).toString());
         doc.putObject("ecs").put("version", "8.11.0");
         doc.putObject("cloud").put("provider", "azure");
-        doc.putObject("data_stream").put("type", "logs").put("dataset", "azure.platformlogs").put("namespace", "default");
+        doc.putObject("data_stream")
+                .put("type", "logs")
+                .put("dataset", "azure.platformlogs")
+                .put("namespace", "default");
         ObjectNode event = doc.putObject("event");
         event.put("dataset", "azure.platformlogs").put("kind", "event");
         event.put("ingested", (ingested != null ? ingested : timestamp).toString());
@@ -94,7 +97,9 @@ public final class ElasticAzureIntegration {
         JsonNode resultType = pl.remove("resultType");
         if (resultType != null) {
             pl.set("result_type", resultType);
-            if (resultType.isTextual() && List.of("success", "failure").contains(resultType.textValue().toLowerCase(Locale.ROOT))) {
+            if (resultType.isTextual()
+                    && List.of("success", "failure")
+                            .contains(resultType.textValue().toLowerCase(Locale.ROOT))) {
                 event.put("outcome", resultType.textValue().toLowerCase(Locale.ROOT));
             }
         }
@@ -138,8 +143,8 @@ public final class ElasticAzureIntegration {
 
     // /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}[/...], in any case, as the
     // shared pipeline's grok takes it apart.
-    private static final Pattern RESOURCE_ID = Pattern.compile(
-            "(?i)/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/([^/]+/[^/]+)/([^/]+)");
+    private static final Pattern RESOURCE_ID =
+            Pattern.compile("(?i)/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/([^/]+/[^/]+)/([^/]+)");
 
     private static void source(String caller, ObjectNode doc) {
         String ip = caller;
@@ -148,7 +153,9 @@ public final class ElasticAzureIntegration {
         Matcher v4port = Pattern.compile("([0-9.]+):([0-9]+)").matcher(caller);
         if (bracketed.matches()) {
             ip = bracketed.group(1);
-            port = bracketed.group(2) == null ? null : Integer.valueOf(bracketed.group(2).length() > 5 ? "-1" : bracketed.group(2));
+            port = bracketed.group(2) == null
+                    ? null
+                    : Integer.valueOf(bracketed.group(2).length() > 5 ? "-1" : bracketed.group(2));
         } else if (v4port.matches()) {
             ip = v4port.group(1);
             port = v4port.group(2).length() > 5 ? -1 : Integer.valueOf(v4port.group(2));
@@ -172,17 +179,21 @@ public final class ElasticAzureIntegration {
     }
 
     // The forms the pipeline's date processors read (its pipeline tests list them); without an offset, UTC.
-    private static final List<DateTimeFormatter> LOCAL_FORMS = List.of(
-            DateTimeFormatter.ISO_LOCAL_DATE_TIME, us("M/d/uuuu h:mm:ss a"), us("M/d/uuuu H:mm:ss"));
+    private static final List<DateTimeFormatter> LOCAL_FORMS =
+            List.of(DateTimeFormatter.ISO_LOCAL_DATE_TIME, us("M/d/uuuu h:mm:ss a"), us("M/d/uuuu H:mm:ss"));
 
     private static DateTimeFormatter us(String pattern) {
-        return new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(pattern).toFormatter(Locale.US)
+        return new DateTimeFormatterBuilder()
+                .parseCaseInsensitive()
+                .appendPattern(pattern)
+                .toFormatter(Locale.US)
                 .withResolverStyle(ResolverStyle.STRICT);
     }
 
     static Instant parseTime(String text) {
         try {
-            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+                    .toInstant();
         } catch (DateTimeParseException e) {
             // next form
         }

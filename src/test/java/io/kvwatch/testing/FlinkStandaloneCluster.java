@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.flink.api.common.JobStatus;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -30,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.JobStatus;
 
 /**
  * A real Flink standalone session cluster for integration tests: one or more JobManagers and any number of
@@ -52,8 +51,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     private static final String JM_ENTRYPOINT =
             "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
-    private static final String TM_ENTRYPOINT =
-            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
+    private static final String TM_ENTRYPOINT = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
     private static final String BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils";
     private static final String EXEC_RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
     /** What a JobManager logs when it becomes the leader (its dispatcher's leader election). */
@@ -66,6 +64,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
     /** Bound on waiting for the JobManager's REST API after launch. */
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+
     private static final int LOG_TAIL_LINES = 60;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,12 +104,14 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         if (builder.zooKeeperQuorum != null) {
             configOverrides.putIfAbsent("high-availability.type", "zookeeper");
             configOverrides.putIfAbsent("high-availability.zookeeper.quorum", builder.zooKeeperQuorum);
-            configOverrides.putIfAbsent("high-availability.storageDir",
+            configOverrides.putIfAbsent(
+                    "high-availability.storageDir",
                     Files.createDirectories(workDir.resolve("ha")).toUri().toString());
             configOverrides.putIfAbsent("high-availability.cluster-id", "/kvwatch-" + workDir.getFileName());
         }
         this.rpcPort = TestRuntime.freeLoopbackPorts(1)[0];
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     public static Builder builder() {
@@ -135,11 +136,13 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         for (int i = 0; i < jobManagerCount; i++) {
             String name = jobManagerCount == 1 ? "jobmanager" : "jobmanager-" + (i + 1);
             JvmProcess jvm = launch(name, jmParams, JM_ENTRYPOINT, "rest.port=" + restPorts[i]);
-            jobManagers.add(new JobManager(jvm, URI.create("http://127.0.0.1:" + restPorts[i]), logDir.resolve(name + ".log")));
+            jobManagers.add(
+                    new JobManager(jvm, URI.create("http://127.0.0.1:" + restPorts[i]), logDir.resolve(name + ".log")));
         }
         awaitCondition("JobManager REST API at " + restUri(), STARTUP_TIMEOUT, () -> {
             try {
-                HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/overview")).GET());
+                HttpResponse<String> response =
+                        send(HttpRequest.newBuilder(uri("/overview")).GET());
                 return response.statusCode() == 200 ? Boolean.TRUE : null;
             } catch (ConnectException | HttpTimeoutException e) {
                 return null;
@@ -157,7 +160,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         int index = taskManagerCounter.incrementAndGet();
         String resourceId = "tm-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
         TaskManager taskManager = new TaskManager(
-                launch("taskmanager-" + index, tmResourceParams, TM_ENTRYPOINT, "taskmanager.resource-id=" + resourceId),
+                launch(
+                        "taskmanager-" + index,
+                        tmResourceParams,
+                        TM_ENTRYPOINT,
+                        "taskmanager.resource-id=" + resourceId),
                 resourceId);
         taskManagers.add(taskManager);
         return taskManager;
@@ -274,8 +281,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         String boundary = "----kvwatch" + UUID.randomUUID().toString().replace("-", "");
         String fileName = jar.getFileName().toString();
         byte[] head = ("--" + boundary + "\r\n"
-                + "Content-Disposition: form-data; name=\"jarfile\"; filename=\"" + fileName + "\"\r\n"
-                + "Content-Type: application/x-java-archive\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+                        + "Content-Disposition: form-data; name=\"jarfile\"; filename=\"" + fileName + "\"\r\n"
+                        + "Content-Type: application/x-java-archive\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri("/jars/upload"))
                 .timeout(Duration.ofMinutes(2))
@@ -299,8 +307,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
      * @param parallelism job parallelism, or {@code null} for the configured default
      * @return the job id
      */
-    public String runJar(String jarId, String entryClass, List<String> programArgs,
-                         String savepointPath, Integer parallelism) {
+    public String runJar(
+            String jarId, String entryClass, List<String> programArgs, String savepointPath, Integer parallelism) {
         ObjectNode body = JSON.createObjectNode();
         if (entryClass != null) {
             body.put("entryClass", entryClass);
@@ -313,7 +321,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         if (parallelism != null) {
             body.put("parallelism", parallelism);
         }
-        JsonNode response = callWithLogs("POST /jars/" + jarId + "/run",
+        JsonNode response = callWithLogs(
+                "POST /jars/" + jarId + "/run",
                 jsonRequest("/jars/" + jarId + "/run", "POST", body).timeout(Duration.ofMinutes(2)));
         String jobId = response.path("jobid").asText();
         if (jobId.isEmpty()) {
@@ -334,8 +343,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                 return Boolean.TRUE;
             }
             if (status.isGloballyTerminalState()) {
-                throw failure("job " + jobId + " reached " + status + " while waiting for " + expected
-                        + "\nroot exception: " + rootException(jobId), null);
+                throw failure(
+                        "job " + jobId + " reached " + status + " while waiting for " + expected + "\nroot exception: "
+                                + rootException(jobId),
+                        null);
             }
             return null;
         });
@@ -347,8 +358,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             JsonNode job = getJson("/jobs/" + jobId);
             JobStatus status = JobStatus.valueOf(job.path("state").asText());
             if (status.isGloballyTerminalState()) {
-                throw failure("job " + jobId + " reached " + status + " while waiting for running tasks"
-                        + "\nroot exception: " + rootException(jobId), null);
+                throw failure(
+                        "job " + jobId + " reached " + status + " while waiting for running tasks"
+                                + "\nroot exception: " + rootException(jobId),
+                        null);
             }
             if (status != JobStatus.RUNNING || job.path("vertices").isEmpty()) {
                 return null;
@@ -394,8 +407,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         ObjectNode body = JSON.createObjectNode();
         body.put("drain", false);
         body.put("targetDirectory", targetDirectory.toUri().toString());
-        JsonNode trigger = callWithLogs("POST /jobs/" + jobId + "/stop",
-                jsonRequest("/jobs/" + jobId + "/stop", "POST", body));
+        JsonNode trigger =
+                callWithLogs("POST /jobs/" + jobId + "/stop", jsonRequest("/jobs/" + jobId + "/stop", "POST", body));
         String triggerId = trigger.path("request-id").asText();
         String location = awaitCondition("savepoint of job " + jobId, timeout, () -> {
             JsonNode result = getJson("/jobs/" + jobId + "/savepoints/" + triggerId);
@@ -404,9 +417,13 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             }
             JsonNode operation = result.path("operation");
             if (operation.hasNonNull("failure-cause")) {
-                throw failure("stop-with-savepoint of job " + jobId + " failed: "
-                        + operation.path("failure-cause").path("stack-trace").asText(
-                                operation.path("failure-cause").toString()), null);
+                throw failure(
+                        "stop-with-savepoint of job " + jobId + " failed: "
+                                + operation
+                                        .path("failure-cause")
+                                        .path("stack-trace")
+                                        .asText(operation.path("failure-cause").toString()),
+                        null);
             }
             return operation.path("location").asText();
         });
@@ -416,7 +433,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     /** Cancels a job ({@code PATCH /jobs/:jobid?mode=cancel}) without waiting. */
     public void cancel(String jobId) {
-        callWithLogs("PATCH /jobs/" + jobId + "?mode=cancel",
+        callWithLogs(
+                "PATCH /jobs/" + jobId + "?mode=cancel",
                 HttpRequest.newBuilder(uri("/jobs/" + jobId + "?mode=cancel"))
                         .method("PATCH", HttpRequest.BodyPublishers.noBody()));
     }
@@ -463,15 +481,21 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     /** Handles of every Flink JVM started so far (JobManagers first), for leak checks after close. */
     public List<ProcessHandle> flinkProcesses() {
-        return Stream.concat(jobManagers.stream().map(jm -> jm.process), taskManagers.stream().map(tm -> tm.process))
-                .map(JvmProcess::handle).collect(Collectors.toList());
+        return Stream.concat(
+                        jobManagers.stream().map(jm -> jm.process),
+                        taskManagers.stream().map(tm -> tm.process))
+                .map(JvmProcess::handle)
+                .collect(Collectors.toList());
     }
 
     /** The last lines of every JobManager and TaskManager log and console file. */
     private String logTails() {
         StringBuilder out = new StringBuilder();
-        Stream.concat(jobManagers.stream().map(jm -> jm.process), taskManagers.stream().map(tm -> tm.process))
-                .forEach(p -> out.append("\n===== ").append(p).append(" =====\n").append(p.logTail()));
+        Stream.concat(
+                        jobManagers.stream().map(jm -> jm.process),
+                        taskManagers.stream().map(tm -> tm.process))
+                .forEach(
+                        p -> out.append("\n===== ").append(p).append(" =====\n").append(p.logTail()));
         return out.toString();
     }
 
@@ -494,8 +518,12 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         config.put("rest.address", "localhost");
         config.put("rest.bind-address", "127.0.0.1");
         config.put("io.tmp.dirs", tmp.toString());
-        config.put("web.tmpdir", Files.createDirectories(workDir.resolve("web-tmp")).toString());
-        config.put("web.upload.dir", Files.createDirectories(workDir.resolve("web-upload")).toString());
+        config.put(
+                "web.tmpdir",
+                Files.createDirectories(workDir.resolve("web-tmp")).toString());
+        config.put(
+                "web.upload.dir",
+                Files.createDirectories(workDir.resolve("web-upload")).toString());
         config.put("state.backend.type", "rocksdb");
         config.put("execution.checkpointing.incremental", "true");
         config.put("execution.checkpointing.dir", checkpointDir.toUri().toString());
@@ -508,12 +536,14 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             }
         }
         StringBuilder yaml = new StringBuilder("# Written by FlinkStandaloneCluster for one test run.\n");
-        config.forEach((key, value) -> yaml.append(key).append(": ").append(yamlQuote(value)).append('\n'));
+        config.forEach((key, value) ->
+                yaml.append(key).append(": ").append(yamlQuote(value)).append('\n'));
         Files.writeString(confDir.resolve("config.yaml"), yaml.toString());
     }
 
     private void writeLog4jConfiguration() throws IOException {
-        String properties = String.join("\n",
+        String properties = String.join(
+                "\n",
                 "# Each Flink JVM logs to the file given by -Dlog.file.",
                 "monitorInterval = 0",
                 "rootLogger.level = INFO",
@@ -561,8 +591,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private JvmProcess.Builder flinkJvm(String name, String mainClass) {
         return JvmProcess.builder(name, classpath, mainClass)
                 .jvmOptions(JDK17_MODULE_FLAGS)
-                .jvmOptions("-Dlog.file=" + logDir.resolve(name + ".log"),
-                        "-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri())
+                .jvmOptions(
+                        "-Dlog.file=" + logDir.resolve(name + ".log"),
+                        "-Dlog4j.configurationFile="
+                                + confDir.resolve("log4j.properties").toUri())
                 .workingDir(workDir)
                 .console(logDir.resolve(name + ".out"));
     }
@@ -578,8 +610,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                 .map(line -> line.substring(EXEC_RESULT_PREFIX.length()).trim())
                 .collect(Collectors.toList());
         if (exit != 0 || results.size() < 2) {
-            throw failure(BASH_JAVA_UTILS + " " + command + " exited " + exit
-                    + " with " + results.size() + " result line(s); see " + output, null);
+            throw failure(
+                    BASH_JAVA_UTILS + " " + command + " exited " + exit + " with " + results.size()
+                            + " result line(s); see " + output,
+                    null);
         }
         return results.subList(0, 2);
     }
@@ -596,8 +630,12 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     /** A cluster with no live JobManager ends every wait at once. */
     private void requireJobManagerAlive() {
         if (jobManagers.stream().noneMatch(jm -> jm.process.isAlive())) {
-            throw failure("no JobManager is running: " + jobManagers.stream()
-                    .map(jm -> jm.process + " exited with " + jm.process.exitValue()).toList(), null);
+            throw failure(
+                    "no JobManager is running: "
+                            + jobManagers.stream()
+                                    .map(jm -> jm.process + " exited with " + jm.process.exitValue())
+                                    .toList(),
+                    null);
         }
     }
 
@@ -607,8 +645,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     /** The REST API of the first live JobManager: any JobManager's REST API serves through the leader. */
     private URI restUri() {
-        return jobManagers.stream().filter(jm -> jm.process.isAlive()).findFirst()
-                .orElse(jobManagers.get(0)).restUri;
+        return jobManagers.stream()
+                .filter(jm -> jm.process.isAlive())
+                .findFirst()
+                .orElse(jobManagers.get(0))
+                .restUri;
     }
 
     private URI uri(String path) {
@@ -628,7 +669,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException {
         HttpRequest built = request.build();
         if (built.timeout().isEmpty()) {
-            built = HttpRequest.newBuilder(built, (name, value) -> true).timeout(Duration.ofSeconds(30)).build();
+            built = HttpRequest.newBuilder(built, (name, value) -> true)
+                    .timeout(Duration.ofSeconds(30))
+                    .build();
         }
         try {
             return http.send(built, HttpResponse.BodyHandlers.ofString());
@@ -678,7 +721,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
      */
     private <T> T awaitCondition(String what, Duration timeout, Callable<T> probe) {
         try {
-            return Wait.on(what, timeout).every(POLL_INTERVAL).failFast(this::requireJobManagerAlive)
+            return Wait.on(what, timeout)
+                    .every(POLL_INTERVAL)
+                    .failFast(this::requireJobManagerAlive)
                     .forValue(probe);
         } catch (Wait.TimedOut e) {
             throw failure(e.getMessage(), e.getCause());
@@ -713,13 +758,23 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
 
     private static List<String> jdk17ModuleFlags() {
         List<String> flags = new ArrayList<>();
-        for (String export : List.of("java.base/sun.net.util", "java.rmi/sun.rmi.registry",
-                "java.security.jgss/sun.security.krb5")) {
+        for (String export : List.of(
+                "java.base/sun.net.util", "java.rmi/sun.rmi.registry", "java.security.jgss/sun.security.krb5")) {
             flags.add("--add-exports=" + export + "=ALL-UNNAMED");
         }
-        for (String pkg : List.of("java.lang", "java.net", "java.io", "java.nio", "sun.nio.ch",
-                "java.lang.reflect", "java.text", "java.time", "java.util", "java.util.concurrent",
-                "java.util.concurrent.atomic", "java.util.concurrent.locks")) {
+        for (String pkg : List.of(
+                "java.lang",
+                "java.net",
+                "java.io",
+                "java.nio",
+                "sun.nio.ch",
+                "java.lang.reflect",
+                "java.text",
+                "java.time",
+                "java.util",
+                "java.util.concurrent",
+                "java.util.concurrent.atomic",
+                "java.util.concurrent.locks")) {
             flags.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED");
         }
         return List.copyOf(flags);
@@ -754,7 +809,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         }
 
         private boolean logContains(String text) throws IOException {
-            return Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(text);
+            return Files.exists(log)
+                    && Files.readString(log, StandardCharsets.ISO_8859_1).contains(text);
         }
 
         @Override
@@ -793,10 +849,17 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     }
 
     /** Checkpoint statistics of a job as reported by {@code GET /jobs/:jobid/checkpoints}. */
-    public record CheckpointStats(long total, long completed, long failed, long inProgress, long restored,
-                                  Long latestCompletedId, String latestCompletedPath,
-                                  Long restoredCheckpointId, Boolean restoredFromSavepoint,
-                                  String restoredPath) {
+    public record CheckpointStats(
+            long total,
+            long completed,
+            long failed,
+            long inProgress,
+            long restored,
+            Long latestCompletedId,
+            String latestCompletedPath,
+            Long restoredCheckpointId,
+            Boolean restoredFromSavepoint,
+            String restoredPath) {
 
         static CheckpointStats from(JsonNode json) {
             JsonNode counts = json.path("counts");
@@ -809,10 +872,16 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
                     counts.path("in_progress").asLong(),
                     counts.path("restored").asLong(),
                     completed.hasNonNull("id") ? completed.path("id").asLong() : null,
-                    completed.hasNonNull("external_path") ? completed.path("external_path").asText() : null,
+                    completed.hasNonNull("external_path")
+                            ? completed.path("external_path").asText()
+                            : null,
                     restored.hasNonNull("id") ? restored.path("id").asLong() : null,
-                    restored.hasNonNull("is_savepoint") ? restored.path("is_savepoint").asBoolean() : null,
-                    restored.hasNonNull("external_path") ? restored.path("external_path").asText() : null);
+                    restored.hasNonNull("is_savepoint")
+                            ? restored.path("is_savepoint").asBoolean()
+                            : null,
+                    restored.hasNonNull("external_path")
+                            ? restored.path("external_path").asText()
+                            : null);
         }
     }
 
@@ -823,8 +892,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         private int jobManagers = 1;
         private String zooKeeperQuorum;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** How many JobManagers to start (more than one needs high availability: a leader and standbys). */
         public Builder jobManagers(int count) {

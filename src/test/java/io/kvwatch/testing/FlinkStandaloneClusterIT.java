@@ -1,13 +1,10 @@
 package io.kvwatch.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.kvwatch.testing.FlinkStandaloneCluster.CheckpointStats;
 import io.kvwatch.testing.FlinkStandaloneCluster.TaskManager;
 import io.kvwatch.testing.fixtures.CountingJob;
-import org.apache.flink.api.common.JobStatus;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -26,8 +23,10 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.flink.api.common.JobStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Self-test of {@link FlinkStandaloneCluster} against real JobManager/TaskManager JVMs: REST
@@ -142,7 +141,11 @@ class FlinkStandaloneClusterIT {
 
     /** Packages the fixture classes from target/test-classes into a job jar, like a user's shaded jar. */
     private static Path fixtureJar(Path jar) throws IOException, URISyntaxException {
-        Path classes = Paths.get(CountingJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Paths.get(CountingJob.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         Path fixtures = classes.resolve(CountingJob.class.getPackageName().replace('.', '/'));
         List<Path> files;
         try (Stream<Path> walk = Files.walk(fixtures)) {
@@ -154,7 +157,7 @@ class FlinkStandaloneClusterIT {
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, CountingJob.class.getName());
         try (OutputStream out = Files.newOutputStream(jar);
-             JarOutputStream jarOut = new JarOutputStream(out, manifest)) {
+                JarOutputStream jarOut = new JarOutputStream(out, manifest)) {
             for (Path file : files) {
                 String name = classes.relativize(file).toString().replace('\\', '/');
                 jarOut.putNextEntry(new JarEntry(name));

@@ -30,8 +30,10 @@ public final class JobProcess {
         @Override
         public String toString() {
             return "exit " + exitCode + " after " + took.toMillis() + " ms; stderr:\n" + stderr
-                    + (stdout.isEmpty() ? "" : "\nstdout (" + stdout.lines().count() + " lines):\n"
-                            + stdout.substring(0, Math.min(2000, stdout.length())));
+                    + (stdout.isEmpty()
+                            ? ""
+                            : "\nstdout (" + stdout.lines().count() + " lines):\n"
+                                    + stdout.substring(0, Math.min(2000, stdout.length())));
         }
     }
 
@@ -49,16 +51,21 @@ public final class JobProcess {
             throw new AssertionError("main " + mainClass + " " + String.join(" ", args) + " ran longer than " + bound
                     + " and was killed; stderr:\n" + Files.readString(err, UTF_8));
         }
-        return new Result(process.exitValue(), Files.readString(workDir.resolve("stdout.txt"), UTF_8),
-                Files.readString(err, UTF_8), took, workDir.resolve("kvwatch-local.log"));
+        return new Result(
+                process.exitValue(),
+                Files.readString(workDir.resolve("stdout.txt"), UTF_8),
+                Files.readString(err, UTF_8),
+                took,
+                workDir.resolve("kvwatch-local.log"));
     }
 
     /**
      * Starts a run that has no end, waits until its stderr holds a line starting with {@code prefix}, kills it, and
      * returns that line.
      */
-    public static String firstLineOfEndlessRun(Path workDir, Duration bound, String prefix, String mainClass,
-            String... args) throws IOException, InterruptedException {
+    public static String firstLineOfEndlessRun(
+            Path workDir, Duration bound, String prefix, String mainClass, String... args)
+            throws IOException, InterruptedException {
         Path err = workDir.resolve("stderr.txt");
         Process process = start(workDir, Map.of(), mainClass, args);
         long deadline = System.nanoTime() + bound.toNanos();
@@ -86,14 +93,23 @@ public final class JobProcess {
         Path err = workDir.resolve("stderr.txt");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx768m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Dlog4j.configurationFile=" + Path.of("flink-conf/log4j-local.properties").toAbsolutePath(),
+                "-Xmx768m",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Dlog4j.configurationFile="
+                        + Path.of("flink-conf/log4j-local.properties").toAbsolutePath(),
                 "-Dkvwatch.log.file=" + log,
-                "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), mainClass));
+                "--add-opens=java.base/java.util=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                mainClass));
         command.addAll(Arrays.asList(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(workDir.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.PIPE);
         builder.environment().keySet().removeIf(k -> k.startsWith("KVWATCH_"));
         builder.environment().putAll(env);
         return builder.start();

@@ -72,6 +72,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final Path log4jConfig;
     /** Where {@link #close()} keeps the logs once the work directory is gone. */
     private final Path keptLogs;
+
     private final int port;
     private final int controllerPort;
     /** A second listener for clients that reach the broker through a test proxy, or 0. */
@@ -90,7 +91,9 @@ public final class KafkaBroker implements AutoCloseable {
         this.serverLog = workDir.resolve("logs").resolve("server.log");
         this.serverProperties = workDir.resolve("server.properties");
         this.log4jConfig = workDir.resolve("log4j2.properties");
-        this.keptLogs = TestRuntime.buildDirectory().resolve("test-runtime").resolve("kafka-broker-logs")
+        this.keptLogs = TestRuntime.buildDirectory()
+                .resolve("test-runtime")
+                .resolve("kafka-broker-logs")
                 .resolve("kafka-broker-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                         + "-" + port);
         this.port = port;
@@ -122,14 +125,19 @@ public final class KafkaBroker implements AutoCloseable {
         long startNanos = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
             int[] ports = TestRuntime.freeLoopbackPorts(3);
-            KafkaBroker broker = new KafkaBroker(classpath, ports[0], ports[1], proxyPort > 0 ? ports[2] : 0, proxyPort);
+            KafkaBroker broker =
+                    new KafkaBroker(classpath, ports[0], ports[1], proxyPort > 0 ? ports[2] : 0, proxyPort);
             try {
                 broker.writeConfiguration();
                 broker.formatStorage();
                 broker.launch();
                 broker.startupTime = Duration.ofNanos(System.nanoTime() - startNanos);
-                LOG.info("Kafka broker ready at {} in {} ms (pid {}, attempt {})", broker.bootstrapServers(),
-                        broker.startupTime.toMillis(), broker.pid(), attempt);
+                LOG.info(
+                        "Kafka broker ready at {} in {} ms (pid {}, attempt {})",
+                        broker.bootstrapServers(),
+                        broker.startupTime.toMillis(),
+                        broker.pid(),
+                        attempt);
                 return broker;
             } catch (PortTakenException e) {
                 broker.close();
@@ -206,7 +214,9 @@ public final class KafkaBroker implements AutoCloseable {
         if (process != null && process.isAlive()) {
             long stopNanos = System.nanoTime();
             process.stop(STOP_TIMEOUT);
-            LOG.info("Kafka broker at {} stopped in {} ms", bootstrapServers(),
+            LOG.info(
+                    "Kafka broker at {} stopped in {} ms",
+                    bootstrapServers(),
                     Duration.ofNanos(System.nanoTime() - stopNanos).toMillis());
         }
     }
@@ -243,14 +253,18 @@ public final class KafkaBroker implements AutoCloseable {
         p.setProperty("node.id", String.valueOf(NODE_ID));
         p.setProperty("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
         String proxied = proxiedPort > 0 ? ",PROXIED://" + LOOPBACK + ":" + proxiedPort : "";
-        p.setProperty("listeners", "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":"
-                + controllerPort + proxied);
-        p.setProperty("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + port
-                + (proxiedPort > 0 ? ",PROXIED://" + LOOPBACK + ":" + proxyPort : ""));
+        p.setProperty(
+                "listeners",
+                "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort + proxied);
+        p.setProperty(
+                "advertised.listeners",
+                "PLAINTEXT://" + LOOPBACK + ":" + port
+                        + (proxiedPort > 0 ? ",PROXIED://" + LOOPBACK + ":" + proxyPort : ""));
         p.setProperty("controller.listener.names", "CONTROLLER");
         p.setProperty("inter.broker.listener.name", "PLAINTEXT");
-        p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
-                + (proxiedPort > 0 ? ",PROXIED:PLAINTEXT" : ""));
+        p.setProperty(
+                "listener.security.protocol.map",
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + (proxiedPort > 0 ? ",PROXIED:PLAINTEXT" : ""));
         p.setProperty("log.dirs", workDir.resolve("data").toString());
         // Single node: every internal topic has exactly one replica.
         p.setProperty("offsets.topic.replication.factor", "1");
@@ -319,7 +333,10 @@ public final class KafkaBroker implements AutoCloseable {
                 .failFast(this::checkProcessAlive)
                 .context(this::brokerLogs)
                 .until(() -> acceptsConnections(port)
-                        && !admin().describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()
+                        && !admin().describeCluster()
+                                .nodes()
+                                .get(5, TimeUnit.SECONDS)
+                                .isEmpty()
                         && admin().listTopics().names().get(5, TimeUnit.SECONDS) != null);
     }
 
@@ -374,10 +391,15 @@ public final class KafkaBroker implements AutoCloseable {
         Wait.on("topic " + topic + " with a leader for all " + partitions + " partitions", ADMIN_TIMEOUT)
                 .every(Duration.ofMillis(100))
                 .until(() -> {
-                    List<TopicPartitionInfo> infos = admin().describeTopics(List.of(topic)).allTopicNames()
-                            .get(5, TimeUnit.SECONDS).get(topic).partitions();
+                    List<TopicPartitionInfo> infos = admin().describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get(5, TimeUnit.SECONDS)
+                            .get(topic)
+                            .partitions();
                     return infos.size() == partitions
-                            && infos.stream().allMatch(i -> i.leader() != null && !i.leader().isEmpty());
+                            && infos.stream()
+                                    .allMatch(i ->
+                                            i.leader() != null && !i.leader().isEmpty());
                 });
     }
 

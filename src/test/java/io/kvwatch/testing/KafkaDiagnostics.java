@@ -41,7 +41,8 @@ public final class KafkaDiagnostics {
             try (KafkaConsumer<byte[], byte[]> consumer =
                     new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                        .map(info -> new TopicPartition(topic, info.partition())).toList();
+                        .map(info -> new TopicPartition(topic, info.partition()))
+                        .toList();
                 // For read_committed, endOffsets is the last stable offset: where an open transaction holds readers.
                 Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(10));
                 out.append("\n  end offsets ").append(isolation).append(": ").append(end);
@@ -51,18 +52,30 @@ public final class KafkaDiagnostics {
 
     private static void transactions(KafkaBroker kafka, StringBuilder out) throws Exception {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
-            List<String> ids = admin.listTransactions(new ListTransactionsOptions()).all()
-                    .get(10, TimeUnit.SECONDS).stream().map(TransactionListing::transactionalId).sorted().toList();
+            List<String> ids =
+                    admin.listTransactions(new ListTransactionsOptions()).all().get(10, TimeUnit.SECONDS).stream()
+                            .map(TransactionListing::transactionalId)
+                            .sorted()
+                            .toList();
             Map<String, TransactionDescription> described =
                     admin.describeTransactions(ids).all().get(10, TimeUnit.SECONDS);
             out.append("\n  transactions: ").append(ids.size());
             for (String id : ids) {
                 TransactionDescription d = described.get(id);
-                out.append("\n    ").append(id).append(" state=").append(d.state())
-                        .append(" producerId=").append(d.producerId()).append(" epoch=").append(d.producerEpoch())
-                        .append(" started=").append(d.transactionStartTimeMs().orElse(-1))
-                        .append(" timeoutMs=").append(d.transactionTimeoutMs())
-                        .append(" partitions=").append(d.topicPartitions());
+                out.append("\n    ")
+                        .append(id)
+                        .append(" state=")
+                        .append(d.state())
+                        .append(" producerId=")
+                        .append(d.producerId())
+                        .append(" epoch=")
+                        .append(d.producerEpoch())
+                        .append(" started=")
+                        .append(d.transactionStartTimeMs().orElse(-1))
+                        .append(" timeoutMs=")
+                        .append(d.transactionTimeoutMs())
+                        .append(" partitions=")
+                        .append(d.topicPartitions());
             }
         }
     }

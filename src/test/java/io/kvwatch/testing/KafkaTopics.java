@@ -78,7 +78,8 @@ public final class KafkaTopics {
         p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, TIMEOUT).stream()
-                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+                    .map(info -> new TopicPartition(topic, info.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             // The log end (commit markers included), or the consumer's end offsets now, which for read_committed are
@@ -108,14 +109,19 @@ public final class KafkaTopics {
     /** The end offsets (log end, as read_uncommitted sees it) of every partition of the topic. */
     public Map<Integer, Long> endOffsets(String topic) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-                    .get(topic).partitions().size();
+            int partitions = admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .get(topic)
+                    .partitions()
+                    .size();
             Map<TopicPartition, OffsetSpec> query = new java.util.HashMap<>();
             for (int i = 0; i < partitions; i++) {
                 query.put(new TopicPartition(topic, i), OffsetSpec.latest());
             }
             return admin.listOffsets(query).all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).entrySet().stream()
-                    .collect(Collectors.toMap(e -> e.getKey().partition(), e -> e.getValue().offset()));
+                    .collect(Collectors.toMap(
+                            e -> e.getKey().partition(), e -> e.getValue().offset()));
         }
     }
 
@@ -123,10 +129,12 @@ public final class KafkaTopics {
     public Map<Integer, Long> committedOffsets(String group, String topic) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                    .partitionsToOffsetAndMetadata().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                    .partitionsToOffsetAndMetadata()
+                    .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return committed.entrySet().stream()
                     .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
-                    .collect(Collectors.toMap(e -> e.getKey().partition(), e -> e.getValue().offset()));
+                    .collect(Collectors.toMap(
+                            e -> e.getKey().partition(), e -> e.getValue().offset()));
         }
     }
 }

@@ -15,10 +15,12 @@ public final class NewTermsOracle {
 
     private NewTermsOracle() {}
 
-    public static List<AuditStreamGenerator.Read> expectedAlerts(List<AuditStreamGenerator.Read> reads, Duration window) {
+    public static List<AuditStreamGenerator.Read> expectedAlerts(
+            List<AuditStreamGenerator.Read> reads, Duration window) {
         Map<List<String>, List<AuditStreamGenerator.Read>> byTerm = new HashMap<>();
         for (AuditStreamGenerator.Read r : reads) {
-            byTerm.computeIfAbsent(List.of(r.upn(), r.objectId()), k -> new ArrayList<>()).add(r);
+            byTerm.computeIfAbsent(List.of(r.upn(), r.objectId()), k -> new ArrayList<>())
+                    .add(r);
         }
         List<AuditStreamGenerator.Read> alerts = new ArrayList<>();
         for (List<AuditStreamGenerator.Read> term : byTerm.values()) {

@@ -20,51 +20,50 @@ import java.util.Arrays;
  */
 public final class ParentWatchdogMain {
 
-  /** How long the service's own shutdown hooks get before the JVM is halted. */
-  private static final long HALT_AFTER_MILLIS = 30_000;
+    /** How long the service's own shutdown hooks get before the JVM is halted. */
+    private static final long HALT_AFTER_MILLIS = 30_000;
 
-  private ParentWatchdogMain() {}
+    private ParentWatchdogMain() {}
 
-  public static void main(String[] args) throws Throwable {
-    if (args.length < 1) {
-      System.err.println("usage: ParentWatchdogMain <main-class> [args...]");
-      System.exit(2);
+    public static void main(String[] args) throws Throwable {
+        if (args.length < 1) {
+            System.err.println("usage: ParentWatchdogMain <main-class> [args...]");
+            System.exit(2);
+        }
+        Thread watchdog = new Thread(ParentWatchdogMain::exitWhenStdinCloses, "parent-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+
+        Method main = Class.forName(args[0]).getMethod("main", String[].class);
+        try {
+            main.invoke(null, (Object) Arrays.copyOfRange(args, 1, args.length));
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
-    Thread watchdog = new Thread(ParentWatchdogMain::exitWhenStdinCloses, "parent-watchdog");
-    watchdog.setDaemon(true);
-    watchdog.start();
 
-    Method main = Class.forName(args[0]).getMethod("main", String[].class);
-    try {
-      main.invoke(null, (Object) Arrays.copyOfRange(args, 1, args.length));
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
+    private static void exitWhenStdinCloses() {
+        try (InputStream in = System.in) {
+            byte[] buffer = new byte[256];
+            while (in.read(buffer) >= 0) {
+                // The parent never writes; anything it does write is ignored.
+            }
+        } catch (IOException e) {
+            // A broken stdin means the same as EOF.
+        }
+        System.err.println("ParentWatchdogMain: parent process is gone, shutting down");
+        Thread halter = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(HALT_AFTER_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    Runtime.getRuntime().halt(3);
+                },
+                "parent-watchdog-halt");
+        halter.setDaemon(true);
+        halter.start();
+        System.exit(3);
     }
-  }
-
-  private static void exitWhenStdinCloses() {
-    try (InputStream in = System.in) {
-      byte[] buffer = new byte[256];
-      while (in.read(buffer) >= 0) {
-        // The parent never writes; anything it does write is ignored.
-      }
-    } catch (IOException e) {
-      // A broken stdin means the same as EOF.
-    }
-    System.err.println("ParentWatchdogMain: parent process is gone, shutting down");
-    Thread halter =
-        new Thread(
-            () -> {
-              try {
-                Thread.sleep(HALT_AFTER_MILLIS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              Runtime.getRuntime().halt(3);
-            },
-            "parent-watchdog-halt");
-    halter.setDaemon(true);
-    halter.start();
-    System.exit(3);
-  }
 }

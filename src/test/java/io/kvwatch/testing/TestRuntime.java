@@ -40,7 +40,8 @@ public final class TestRuntime {
             // dependency plugin leaves a file whose content would not change untouched, so an older file is current.
             String classpath = Files.readString(file).trim();
             List<String> missing = Stream.of(classpath.split(File.pathSeparator))
-                    .filter(entry -> !Files.isRegularFile(Path.of(entry))).toList();
+                    .filter(entry -> !Files.isRegularFile(Path.of(entry)))
+                    .toList();
             if (classpath.isEmpty() || !missing.isEmpty()) {
                 throw new IllegalStateException("The classpath " + file + " names missing jars " + missing + fix);
             }
@@ -52,12 +53,15 @@ public final class TestRuntime {
 
     public static Path projectBasedir() {
         String basedir = definedProperty("project.basedir");
-        return Path.of(basedir != null ? basedir : System.getProperty("user.dir")).toAbsolutePath();
+        return Path.of(basedir != null ? basedir : System.getProperty("user.dir"))
+                .toAbsolutePath();
     }
 
     public static Path buildDirectory() {
         String buildDir = definedProperty("project.build.directory");
-        return buildDir != null ? Path.of(buildDir).toAbsolutePath() : projectBasedir().resolve("target");
+        return buildDir != null
+                ? Path.of(buildDir).toAbsolutePath()
+                : projectBasedir().resolve("target");
     }
 
     /** A new directory for one service's files under {@code target/test-runtime}. */

@@ -32,6 +32,7 @@ public final class TransactionCommitGate implements AutoCloseable {
     private static final Set<Short> COMMITS = Set.of((short) 26);
     /** Everything a transactional producer writes with: Produce, InitProducerId, AddPartitionsToTxn, EndTxn. */
     private static final Set<Short> PRODUCER_WRITES = Set.of((short) 0, (short) 22, (short) 24, (short) 26);
+
     private static final int MAX_FRAME = 64 << 20;
 
     private final ServerSocket server;
@@ -147,7 +148,8 @@ public final class TransactionCommitGate implements AutoCloseable {
     }
 
     private static void copy(Socket from, Socket to) {
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             in.transferTo(out);
         } catch (IOException e) {
             // one side closed

@@ -81,9 +81,11 @@ public final class Wait {
             }
             if (System.nanoTime() - deadline >= 0) {
                 String extra = context.get();
-                throw new TimedOut("timed out after " + timeout.toSeconds() + " s waiting for " + what
-                        + (lastError == null ? "" : "\nlast error: " + lastError)
-                        + (extra.isEmpty() ? "" : "\n" + extra), lastError);
+                throw new TimedOut(
+                        "timed out after " + timeout.toSeconds() + " s waiting for " + what
+                                + (lastError == null ? "" : "\nlast error: " + lastError)
+                                + (extra.isEmpty() ? "" : "\n" + extra),
+                        lastError);
             }
             try {
                 Thread.sleep(interval.toMillis());

@@ -32,7 +32,8 @@ public final class WatchedDirectoryInput implements MessageInput {
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "Watched directory")
                 .uid("watched-directory-source")
                 .map(line -> new RawMessage(line, RawMessage.NO_TIMESTAMP, origin))
-                .uid("watched-directory-lines").name("Lines to messages");
+                .uid("watched-directory-lines")
+                .name("Lines to messages");
     }
 
     @Override

@@ -44,32 +44,43 @@ public final class ZooKeeperServer implements AutoCloseable {
         Path log4j = workDir.resolve("log4j2.properties");
         Path log = workDir.resolve("zookeeper.log");
         try {
-            Files.writeString(config, String.join("\n",
-                    "tickTime=2000",
-                    "dataDir=" + Files.createDirectories(workDir.resolve("data")),
-                    "clientPortAddress=127.0.0.1",
-                    "clientPort=" + port,
-                    "maxClientCnxns=0",
-                    // The AdminServer would listen on 8080 of every interface; the health check needs only ruok.
-                    "admin.enableServer=false",
-                    "4lw.commands.whitelist=ruok",
-                    ""));
-            Files.writeString(log4j, String.join("\n",
-                    "appender.file.type = File",
-                    "appender.file.name = file",
-                    "appender.file.fileName = " + log,
-                    "appender.file.layout.type = PatternLayout",
-                    "appender.file.layout.pattern = %d{ISO8601} %-5p [%t] %c{1}: %m%n",
-                    "rootLogger.level = INFO",
-                    "rootLogger.appenderRef.file.ref = file",
-                    ""));
+            Files.writeString(
+                    config,
+                    String.join(
+                            "\n",
+                            "tickTime=2000",
+                            "dataDir=" + Files.createDirectories(workDir.resolve("data")),
+                            "clientPortAddress=127.0.0.1",
+                            "clientPort=" + port,
+                            "maxClientCnxns=0",
+                            // The AdminServer would listen on 8080 of every interface; the health check needs only
+                            // ruok.
+                            "admin.enableServer=false",
+                            "4lw.commands.whitelist=ruok",
+                            ""));
+            Files.writeString(
+                    log4j,
+                    String.join(
+                            "\n",
+                            "appender.file.type = File",
+                            "appender.file.name = file",
+                            "appender.file.fileName = " + log,
+                            "appender.file.layout.type = PatternLayout",
+                            "appender.file.layout.pattern = %d{ISO8601} %-5p [%t] %c{1}: %m%n",
+                            "rootLogger.level = INFO",
+                            "rootLogger.appenderRef.file.ref = file",
+                            ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        JvmProcess process = JvmProcess.builder("zookeeper", classpath,
-                        "org.apache.zookeeper.server.ZooKeeperServerMain")
-                .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                        "-Dlog4j2.configurationFile=" + log4j, "-Dzookeeper.jmx.log4j.disable=true")
+        JvmProcess process = JvmProcess.builder(
+                        "zookeeper", classpath, "org.apache.zookeeper.server.ZooKeeperServerMain")
+                .jvmOptions(
+                        "-Xmx256m",
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:+UseSerialGC",
+                        "-Dlog4j2.configurationFile=" + log4j,
+                        "-Dzookeeper.jmx.log4j.disable=true")
                 .args(config.toString())
                 .workingDir(workDir)
                 .log(log)

@@ -46,7 +46,8 @@ public class DetectorBench {
     public void setUp() throws Exception {
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(new FirstSeenDetector(Duration.ofDays(14))),
-                r -> new TermKey(r.termHi, r.termLo), TypeInformation.of(TermKey.class));
+                r -> new TermKey(r.termHi, r.termLo),
+                TypeInformation.of(TermKey.class));
         harness.open();
         for (int i = 0; i < TERMS; i++) {
             AuditRecord r = Workloads.record(i % 1000, i, T0);

@@ -49,9 +49,23 @@ public class RecordSerializerBench {
     public int flinkStringSerializerSameStrings() throws Exception {
         out.clear();
         AuditRecord r = record;
-        for (String s : new String[] {r.originalTime, r.operation, r.resultSignature, r.upn, r.appId, r.objectId,
-                r.vaultName, r.resourceId, r.sourceIp, r.sourceAddress, r.requestUri, r.clientInfo, r.correlationId, r.origin,
-                r.shape}) {
+        for (String s : new String[] {
+            r.originalTime,
+            r.operation,
+            r.resultSignature,
+            r.upn,
+            r.appId,
+            r.objectId,
+            r.vaultName,
+            r.resourceId,
+            r.sourceIp,
+            r.sourceAddress,
+            r.requestUri,
+            r.clientInfo,
+            r.correlationId,
+            r.origin,
+            r.shape
+        }) {
             StringSerializer.INSTANCE.serialize(s, out);
         }
         return out.length();

@@ -30,9 +30,12 @@ final class Workloads {
         r.resultSignature = "OK";
         r.upn = "user" + user + "@contoso.com";
         r.appId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
-        r.objectId = "https://kv-team" + (object % 97) + ".vault.azure.net/secrets/object-" + object + "/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d";
+        r.objectId = "https://kv-team" + (object % 97) + ".vault.azure.net/secrets/object-" + object
+                + "/5d1c2e9a7b3f4a6e8c0d1e2f3a4b5c6d";
         r.vaultName = "KV-TEAM" + (object % 97);
-        r.resourceId = "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC-PLATFORM/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/" + r.vaultName;
+        r.resourceId =
+                "/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/RESOURCEGROUPS/SEC-PLATFORM/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/"
+                        + r.vaultName;
         r.sourceIp = "198.51.100.23";
         r.requestUri = r.objectId + "?api-version=7.5";
         r.clientInfo = "azsdk-net-Security.KeyVault.Secrets/4.6.0";
