@@ -21,6 +21,7 @@ import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.kvwatch.deploy.ClusterScenario.AlertReader;
 import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.AuditStreamGenerator.Read;
@@ -33,6 +34,7 @@ import io.kvwatch.testing.StorageOutage;
 import io.kvwatch.testing.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +77,25 @@ class CheckpointStorageFaultIT {
     @AfterEach
     void printFigures() {
         figures.forEach((what, value) -> System.out.printf("[CheckpointStorageFaultIT] %-62s %9s%n", what, value));
+    }
+
+    /**
+     * The job's failures, oldest first, each as its exception's first line and its deepest cause's: what an operator
+     * reads in the web UI's exception history.
+     */
+    private static List<String> failureCauses(FlinkStandaloneCluster cluster, String jobId) {
+        List<String> causes = new ArrayList<>();
+        for (JsonNode entry : cluster.getJson("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries")) {
+            String[] lines = entry.path("stacktrace").asText().split("\n");
+            String deepest = "";
+            for (String line : lines) {
+                if (line.startsWith("Caused by: ")) {
+                    deepest = " <- " + line.substring("Caused by: ".length());
+                }
+            }
+            causes.add(0, lines[0] + deepest);
+        }
+        return causes;
     }
 
     @Test
@@ -148,6 +169,7 @@ class CheckpointStorageFaultIT {
                 CheckpointStats beforePast = cluster.checkpointStats(jobId);
                 long pastAt = System.nanoTime();
                 long failedUntilFailover;
+                List<String> causes;
                 try (StorageOutage outage = StorageOutage.begin(checkpoints)) {
                     await("the job failing over once more than " + TOLERABLE + " checkpoints failed in a row",
                             () -> jobFailures(cluster, jobId) > 0);
@@ -156,13 +178,19 @@ class CheckpointStorageFaultIT {
                     TimeUnit.NANOSECONDS.sleep(PAST_FAILOVER.toNanos());
                     figures.put("outage 2: job status at its end", cluster.jobStatus(jobId));
                     figures.put("outage 2: job failures (exception history) at its end", jobFailures(cluster, jobId));
+                    causes = failureCauses(cluster, jobId);
                     outage.end();
                 }
                 long pastEndedAt = System.nanoTime();
                 figures.put("outage 2: storage unavailable, ms", millisSince(pastAt));
                 figures.put("outage 2: checkpoints failed until the failover", failedUntilFailover);
+                for (int i = 0; i < causes.size(); i++) {
+                    figures.put("outage 2: failure " + (i + 1), causes.get(i));
+                }
                 assertThat(failedUntilFailover).as("failed checkpoints in a row that fail the job over")
                         .isEqualTo(TOLERABLE + 1);
+                assertThat(causes.get(0)).as("the first failure of the second outage")
+                        .contains("Exceeded checkpoint tolerable failure threshold");
                 CheckpointStats restoredPast = cluster.awaitRestored(jobId, 1, TIMEOUT);
                 cluster.awaitRunningTasks(jobId, TIMEOUT);
                 assertThat(restoredPast.restoredCheckpointId()).as("restored: the latest checkpoint before the outage")
