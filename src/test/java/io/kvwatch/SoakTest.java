@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,7 +30,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -43,6 +43,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A soak: nine weeks of event time at a steady rate through the whole job (its own {@link KeyVaultNewTermsJob}, its
@@ -92,6 +93,9 @@ class SoakTest {
         soak("long", new SteadyTraffic(DAYS, 2_000, 100, 5, 40, 2_000, BURST_DAY, 1_000_000, 250));
     }
 
+    @TempDir
+    Path checkpoints;
+
     private void soak(String name, SteadyTraffic traffic) throws Exception {
         long testStart = System.nanoTime();
         List<Read> expected = NewTermsOracle.expectedAlerts(traffic.reads(), Duration.ofDays(14));
@@ -103,18 +107,24 @@ class SoakTest {
         job.setString("state.backend.type", "hashmap");
         job.setString("execution.checkpointing.incremental", "false");
         job.setString("execution.checkpointing.interval", "300 ms");
-        job.setString("execution.checkpointing.dir",
-                java.nio.file.Files.createTempDirectory("soak-checkpoints").toUri().toString());
+        job.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
         env.configure(job);
         CountingOutputs outputs = new CountingOutputs();
         new KeyVaultNewTermsJob(JobConfig.of(Map.of("parallelism", "1")), traffic, outputs).build(env);
         JobClient client = env.executeAsync("soak-" + name);
-        Rest rest = new Rest(FLINK.getClientConfiguration(), client.getJobID());
+        Rest rest = new Rest(FLINK.getClientConfiguration());
 
         List<Sample> samples = new ArrayList<>();
         long lastId = -1;
         long lastGc = 0;
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (!client.getJobStatus().get().isGloballyTerminalState()) {
+            if (System.nanoTime() - deadline > 0) {
+                client.cancel();
+                throw new AssertionError("the soak did not end within " + TIMEOUT + " (-Dkvwatch.it.timeoutSeconds); "
+                        + samples.size() + " checkpoints so far, event time at day "
+                        + SteadyTraffic.day(traffic.eventTime()));
+            }
             Thread.sleep(100); // the sampling period, not a synchronisation: the loop ends with the job
             JsonNode completed;
             try {
@@ -165,6 +175,7 @@ class SoakTest {
         flat(figures, "heap after GC, bytes", withHeap(early), withHeap(late), s -> s.heap, 1.5, 0);
         double heapBefore = median(withHeap(late), s -> s.heap);
         double heapInBurst = withHeap(burst).stream().mapToDouble(s -> s.heap).max().orElse(0);
+        figures.put("burst: first to last dead letter, ms", outputs.deadLetterSpanMillis());
         figures.put("heap after GC in the burst, max / days 45-60, median, MiB",
                 (long) heapInBurst / (1 << 20) + " / " + (long) heapBefore / (1 << 20));
         figures.put("whole test, s", Duration.ofNanos(System.nanoTime() - testStart).toSeconds());
@@ -226,11 +237,9 @@ class SoakTest {
     private static final class Rest {
         private final HttpClient http = HttpClient.newHttpClient();
         private final String base;
-        private final JobID jobId;
 
-        Rest(Configuration client, JobID jobId) {
+        Rest(Configuration client) {
             this.base = "http://127.0.0.1:" + client.get(RestOptions.PORT);
-            this.jobId = jobId;
         }
 
         JsonNode get(String path) throws Exception {
@@ -248,11 +257,13 @@ class SoakTest {
     private static final class CountingOutputs implements JobOutputs {
         private static final Map<String, ConcurrentLinkedQueue<String>> ALERTS = new ConcurrentHashMap<>();
         private static final Map<String, AtomicLong> DEAD_LETTERS = new ConcurrentHashMap<>();
+        private static final Map<String, long[]> DEAD_LETTER_SPAN = new ConcurrentHashMap<>(); // first, last: nanos
         private final String id = UUID.randomUUID().toString();
 
         CountingOutputs() {
             ALERTS.put(id, new ConcurrentLinkedQueue<>());
             DEAD_LETTERS.put(id, new AtomicLong());
+            DEAD_LETTER_SPAN.put(id, new long[2]);
         }
 
         @Override
@@ -274,6 +285,11 @@ class SoakTest {
             return DEAD_LETTERS.get(id).get();
         }
 
+        long deadLetterSpanMillis() {
+            long[] span = DEAD_LETTER_SPAN.get(id);
+            return Duration.ofNanos(span[1] - span[0]).toMillis();
+        }
+
         private record Into(String id, boolean keep) implements Sink<String> {
             @Override
             public SinkWriter<String> createWriter(WriterInitContext context) {
@@ -286,7 +302,11 @@ class SoakTest {
                             ALERTS.get(id).add(AlertFields.parse(element).path("kibana.alert.uuid").asText() + "\t"
                                     + read.upn() + "\t" + read.objectId() + "\t" + read.time());
                         } else {
-                            DEAD_LETTERS.get(id).incrementAndGet();
+                            long[] span = DEAD_LETTER_SPAN.get(id); // one writer: no race
+                            span[1] = System.nanoTime();
+                            if (DEAD_LETTERS.get(id).incrementAndGet() == 1) {
+                                span[0] = span[1];
+                            }
                         }
                     }
 
