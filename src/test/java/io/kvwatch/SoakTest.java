@@ -52,11 +52,12 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Sampled along event time at each new completed checkpoint: the checkpoint's state size (heap backend, full
  * checkpoints: exactly the serialised terms, pending alerts and timers) and duration, and the heap after a full GC
  * (which holds that state too). Once the stream is older than the 14-day history window, terms expire as fast as new
- * ones come: everything must be flat, days 45-60 within 1.5x of days 20-30. Then the garbage burst (day 61): each
- * garbage line dead-lettered exactly once (the job's {@code deadLetters} metric and the sink agree), the reads beside
- * it unaffected (the alerts, in all, exactly those of {@link NewTermsOracle}, each once), the heap bounded.
+ * ones come: everything must be flat, days 45-60 against days 20-30 (medians): the state within 1.2x, heap and
+ * checkpoint duration within 1.5x. Then the garbage burst (day 61): each garbage line dead-lettered exactly once (the
+ * job's {@code deadLetters} metric and the sink agree), the reads beside it unaffected (the alerts, in all, exactly
+ * those of {@link NewTermsOracle}, each once), the heap bounded.
  *
- * <p>The short version runs in the normal suite (~30 s); the long one (1 M garbage lines, more traffic, about two
+ * <p>The short version runs in the normal suite (~30 s); the long one (1 M garbage lines, more traffic, about 1.5
  * minutes) only with {@code -Dkvwatch.it.long=true}. Each prints its samples and figures ({@code [SoakTest]} lines).
  */
 class SoakTest {
@@ -161,7 +162,9 @@ class SoakTest {
         figures.put("dead letters expected / sink / metric",
                 (traffic.messages() - traffic.reads().size()) + " / " + outputs.deadLetters() + " / " + deadLetterMetric);
 
-        // Flat once terms expire: days 45-60 within 1.5x of days 20-30.
+        // Flat once terms expire: days 45-60 against days 20-30. The state's bound is the tighter: its size is exact
+        // (it moved by 1% between the two in every run), and a job keeping terms 60 days instead of 14 grew it by
+        // 1.44x here, which 1.5x would let pass. Heap and durations depend on the GC and the machine: 1.5x.
         List<Sample> early = between(samples, 20, 30);
         List<Sample> late = between(samples, 45, 60);
         long garbage = traffic.messages() - traffic.reads().size();
@@ -169,7 +172,7 @@ class SoakTest {
         List<Sample> burst = samples.stream().filter(s -> s.deadLetters > 0 && s.deadLetters < garbage).toList();
         assertThat(early).as("checkpoints sampled in days 20-30").hasSizeGreaterThanOrEqualTo(3);
         assertThat(late).as("checkpoints sampled in days 45-60").hasSizeGreaterThanOrEqualTo(3);
-        flat(figures, "checkpointed state size, bytes", early, late, s -> s.stateSize, 1.5, 0);
+        flat(figures, "checkpointed state size, bytes", early, late, s -> s.stateSize, 1.2, 0);
         // Durations are wall time on a shared machine: a 100 ms allowance beside the ratio.
         flat(figures, "checkpoint duration, ms", early, late, s -> s.durationMs, 1.5, 100);
         flat(figures, "heap after GC, bytes", withHeap(early), withHeap(late), s -> s.heap, 1.5, 0);
