@@ -75,8 +75,11 @@ class SoakTest {
         conf.setString("metrics.fetcher.update-interval", "200 ms");
         conf.setString("rest.cache.checkpoint-statistics.timeout", "100 ms");
         RunCounters.configure().forEach(conf::setString); // the job's own counters, read in this JVM
-        return new MiniClusterResourceConfiguration.Builder().setConfiguration(conf)
-                .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build();
+        return new MiniClusterResourceConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .build();
     }
 
     @Test
@@ -129,7 +132,9 @@ class SoakTest {
             Thread.sleep(100); // the sampling period, not a synchronisation: the loop ends with the job
             JsonNode completed;
             try {
-                completed = rest.get("/jobs/" + client.getJobID() + "/checkpoints").path("latest").path("completed");
+                completed = rest.get("/jobs/" + client.getJobID() + "/checkpoints")
+                        .path("latest")
+                        .path("completed");
             } catch (Exception jobJustEnded) {
                 continue;
             }
@@ -144,23 +149,39 @@ class SoakTest {
                 heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
                 lastGc = System.nanoTime();
             }
-            samples.add(new Sample(day, completed.path("state_size").asLong(),
-                    completed.path("end_to_end_duration").asLong(), heap, outputs.deadLetters()));
+            samples.add(new Sample(
+                    day,
+                    completed.path("state_size").asLong(),
+                    completed.path("end_to_end_duration").asLong(),
+                    heap,
+                    outputs.deadLetters()));
         }
         client.getJobExecutionResult().get(); // rethrows the job's failure, if any
         long deadLetterMetric = RunCounters.totals().get("deadLetters");
 
         for (Sample s : samples) {
-            System.out.printf("[SoakTest %s] day %5.1f  state %8d B  checkpoint %4d ms  heap %6s MiB  dead letters %8d%n",
-                    name, s.day, s.stateSize, s.durationMs, s.heap < 0 ? "-" : Long.toString(s.heap >> 20),
+            System.out.printf(
+                    "[SoakTest %s] day %5.1f  state %8d B  checkpoint %4d ms  heap %6s MiB  dead letters %8d%n",
+                    name,
+                    s.day,
+                    s.stateSize,
+                    s.durationMs,
+                    s.heap < 0 ? "-" : Long.toString(s.heap >> 20),
                     s.deadLetters);
         }
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("reads, garbage lines", traffic.reads().size() + ", " + (traffic.messages() - traffic.reads().size()));
+        figures.put(
+                "reads, garbage lines",
+                traffic.reads().size() + ", "
+                        + (traffic.messages() - traffic.reads().size()));
         figures.put("checkpoints sampled", samples.size());
-        figures.put("alerts expected (oracle) / got", expected.size() + " / " + outputs.alerts().size());
-        figures.put("dead letters expected / sink / metric",
-                (traffic.messages() - traffic.reads().size()) + " / " + outputs.deadLetters() + " / " + deadLetterMetric);
+        figures.put(
+                "alerts expected (oracle) / got",
+                expected.size() + " / " + outputs.alerts().size());
+        figures.put(
+                "dead letters expected / sink / metric",
+                (traffic.messages() - traffic.reads().size()) + " / " + outputs.deadLetters() + " / "
+                        + deadLetterMetric);
 
         // Flat once terms expire: days 45-60 against days 20-30. The state's bound is the tighter: its size is exact
         // (it moved by 1% between the two in every run), and a job keeping terms 60 days instead of 14 grew it by
@@ -169,7 +190,9 @@ class SoakTest {
         List<Sample> late = between(samples, 45, 60);
         long garbage = traffic.messages() - traffic.reads().size();
         // While the burst is being read (the end of the stream, where every held-back alert fires at once, is not it).
-        List<Sample> burst = samples.stream().filter(s -> s.deadLetters > 0 && s.deadLetters < garbage).toList();
+        List<Sample> burst = samples.stream()
+                .filter(s -> s.deadLetters > 0 && s.deadLetters < garbage)
+                .toList();
         assertThat(early).as("checkpoints sampled in days 20-30").hasSizeGreaterThanOrEqualTo(3);
         assertThat(late).as("checkpoints sampled in days 45-60").hasSizeGreaterThanOrEqualTo(3);
         flat(figures, "checkpointed state size, bytes", early, late, s -> s.stateSize, 1.2, 0);
@@ -177,34 +200,50 @@ class SoakTest {
         flat(figures, "checkpoint duration, ms", early, late, s -> s.durationMs, 1.5, 100);
         flat(figures, "heap after GC, bytes", withHeap(early), withHeap(late), s -> s.heap, 1.5, 0);
         double heapBefore = median(withHeap(late), s -> s.heap);
-        double heapInBurst = withHeap(burst).stream().mapToDouble(s -> s.heap).max().orElse(0);
+        double heapInBurst =
+                withHeap(burst).stream().mapToDouble(s -> s.heap).max().orElse(0);
         figures.put("burst: first to last dead letter, ms", outputs.deadLetterSpanMillis());
-        figures.put("heap after GC in the burst, max / days 45-60, median, MiB",
+        figures.put(
+                "heap after GC in the burst, max / days 45-60, median, MiB",
                 (long) heapInBurst / (1 << 20) + " / " + (long) heapBefore / (1 << 20));
-        figures.put("whole test, s", Duration.ofNanos(System.nanoTime() - testStart).toSeconds());
+        figures.put(
+                "whole test, s", Duration.ofNanos(System.nanoTime() - testStart).toSeconds());
         figures.forEach((what, value) -> System.out.printf("[SoakTest %s] %-58s %s%n", name, what, value));
 
-        assertThat(outputs.deadLetters()).as("garbage lines dead-lettered, each once").isEqualTo(garbage);
+        assertThat(outputs.deadLetters())
+                .as("garbage lines dead-lettered, each once")
+                .isEqualTo(garbage);
         assertThat(deadLetterMetric).as("the job's deadLetters metric").isEqualTo(garbage);
         List<String> alerts = outputs.alerts();
         assertThat(duplicates(alerts)).as("alert ids emitted more than once").isEmpty();
-        assertThat(alerts.stream().map(a -> a.split("\t"))
-                        .map(f -> new Read(f[1], f[2], Long.parseLong(f[3]))).toList())
+        assertThat(alerts.stream()
+                        .map(a -> a.split("\t"))
+                        .map(f -> new Read(f[1], f[2], Long.parseLong(f[3])))
+                        .toList())
                 .as("the alerts, beside the garbage burst too: exactly the oracle's")
                 .containsExactlyInAnyOrderElementsOf(expected);
         assertThat(withHeap(burst)).as("heap samples during the burst").isNotEmpty();
-        assertThat(heapInBurst).as("heap after GC during the garbage burst, vs days 45-60 (median)")
+        assertThat(heapInBurst)
+                .as("heap after GC during the garbage burst, vs days 45-60 (median)")
                 .isLessThanOrEqualTo(1.5 * heapBefore);
     }
 
-    private static void flat(Map<String, Object> figures, String what, List<Sample> early, List<Sample> late,
-            ToDoubleFunction<Sample> value, double ratio, double allowance) {
+    private static void flat(
+            Map<String, Object> figures,
+            String what,
+            List<Sample> early,
+            List<Sample> late,
+            ToDoubleFunction<Sample> value,
+            double ratio,
+            double allowance) {
         double before = median(early, value);
         double after = median(late, value);
         double max = late.stream().mapToDouble(value).max().orElse(0);
-        figures.put(what + ": days 20-30 / 45-60 (median), 45-60 max",
+        figures.put(
+                what + ": days 20-30 / 45-60 (median), 45-60 max",
                 String.format("%.0f / %.0f, %.0f", before, after, max));
-        assertThat(after).as("%s: the median of days 45-60 within %.1fx of days 20-30 (+%.0f)", what, ratio, allowance)
+        assertThat(after)
+                .as("%s: the median of days 45-60 within %.1fx of days 20-30 (+%.0f)", what, ratio, allowance)
                 .isLessThanOrEqualTo(ratio * before + allowance);
     }
 
@@ -246,14 +285,16 @@ class SoakTest {
         }
 
         JsonNode get(String path) throws Exception {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(base + path))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new IllegalStateException(path + ": HTTP " + response.statusCode());
             }
             return JSON.readTree(response.body());
         }
-
     }
 
     /** Alerts kept as id and read, dead letters only counted: a million of them would not fit a test's heap. */
@@ -272,7 +313,10 @@ class SoakTest {
         @Override
         public void alerts(DataStream<Alert> alerts) {
             String key = id;
-            alerts.map(a -> a.json).name("alert json").sinkTo(new Into(key, true)).name("collect alerts");
+            alerts.map(a -> a.json)
+                    .name("alert json")
+                    .sinkTo(new Into(key, true))
+                    .name("collect alerts");
         }
 
         @Override
@@ -302,8 +346,11 @@ class SoakTest {
                         if (keep) {
                             // Kept small (its id and read), so that the heap measured is the job's, not this list's.
                             Read read = AlertFields.asRead(element);
-                            ALERTS.get(id).add(AlertFields.parse(element).path("kibana.alert.uuid").asText() + "\t"
-                                    + read.upn() + "\t" + read.objectId() + "\t" + read.time());
+                            ALERTS.get(id)
+                                    .add(AlertFields.parse(element)
+                                                    .path("kibana.alert.uuid")
+                                                    .asText() + "\t" + read.upn() + "\t" + read.objectId() + "\t"
+                                            + read.time());
                         } else {
                             long[] span = DEAD_LETTER_SPAN.get(id); // one writer: no race
                             span[1] = System.nanoTime();

@@ -85,7 +85,9 @@ class CheckpointStorageFaultIT {
      */
     private static List<String> failureCauses(FlinkStandaloneCluster cluster, String jobId) {
         List<String> causes = new ArrayList<>();
-        for (JsonNode entry : cluster.getJson("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries")) {
+        for (JsonNode entry : cluster.getJson("/jobs/" + jobId + "/exceptions")
+                .path("exceptionHistory")
+                .path("entries")) {
             String[] lines = entry.path("stacktrace").asText().split("\n");
             String deepest = "";
             for (String line : lines) {
@@ -106,7 +108,10 @@ class CheckpointStorageFaultIT {
 
         // Four weeks of traffic, streamed slowly enough that both outages and the crash fall in the middle of it.
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2031).days(28).readsPerDay(200).maxRecordsPerEnvelope(1));
+                .seed(2031)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -122,16 +127,16 @@ class CheckpointStorageFaultIT {
             cluster.start();
             TaskManager first = cluster.startTaskManager();
             cluster.awaitRegistered(first, TIMEOUT);
-            String jobId = cluster.runJar(cluster.uploadJar(jobJar), ENTRY_CLASS,
-                    jobArguments(kafka.bootstrapServers(), "60s"), null, 1);
+            String jobId = cluster.runJar(
+                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), "60s"), null, 1);
             cluster.awaitRunningTasks(jobId, TIMEOUT);
             Path checkpoints = cluster.checkpointDir();
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ALERTS);
                     AlertReader deadLetters = new AlertReader(kafka, DEAD_LETTERS)) {
-                CompletableFuture<Void> streaming = CompletableFuture.runAsync(
-                        () -> produce(producer, weeks.lines(), 80));
+                CompletableFuture<Void> streaming =
+                        CompletableFuture.runAsync(() -> produce(producer, weeks.lines(), 80));
                 await("alerts committed before the outage", () -> alerts.poll() >= 20);
 
                 // 1. Within the tolerance.
@@ -154,16 +159,26 @@ class CheckpointStorageFaultIT {
                 figures.put("outage 1: checkpoints completed", atEnd.completed() - before.completed());
                 figures.put("outage 1: messages read meanwhile", messagesInOutage);
                 figures.put("outage 1: alerts committed meanwhile", alertsInOutage);
-                assertThat(atEnd.failed() - before.failed()).as("failed checkpoints in the first outage")
+                assertThat(atEnd.failed() - before.failed())
+                        .as("failed checkpoints in the first outage")
                         .isEqualTo(TOLERABLE);
-                assertThat(messagesInOutage).as("messages read while checkpoints failed: the job keeps detecting")
+                assertThat(messagesInOutage)
+                        .as("messages read while checkpoints failed: the job keeps detecting")
                         .isPositive();
                 cluster.awaitCompletedCheckpoints(jobId, atEnd.completed() + 1, TIMEOUT);
                 figures.put("outage 1: storage back until a checkpoint completed, ms", millisSince(tolerableEndedAt));
-                await("alerts committed again after the first outage", () -> alerts.poll() > alertsBefore + alertsInOutage);
-                assertThat(jobFailures(cluster, jobId)).as("job failures in a tolerated outage").isZero();
-                assertThat(cluster.checkpointStats(jobId).restored()).as("restores in a tolerated outage").isZero();
-                assertThat(cluster.jobStatus(jobId)).as("the job after a tolerated outage").isEqualTo(JobStatus.RUNNING);
+                await(
+                        "alerts committed again after the first outage",
+                        () -> alerts.poll() > alertsBefore + alertsInOutage);
+                assertThat(jobFailures(cluster, jobId))
+                        .as("job failures in a tolerated outage")
+                        .isZero();
+                assertThat(cluster.checkpointStats(jobId).restored())
+                        .as("restores in a tolerated outage")
+                        .isZero();
+                assertThat(cluster.jobStatus(jobId))
+                        .as("the job after a tolerated outage")
+                        .isEqualTo(JobStatus.RUNNING);
 
                 // 2. Past it.
                 CheckpointStats beforePast = cluster.checkpointStats(jobId);
@@ -171,7 +186,8 @@ class CheckpointStorageFaultIT {
                 long failedUntilFailover;
                 List<String> causes;
                 try (StorageOutage outage = StorageOutage.begin(checkpoints)) {
-                    await("the job failing over once more than " + TOLERABLE + " checkpoints failed in a row",
+                    await(
+                            "the job failing over once more than " + TOLERABLE + " checkpoints failed in a row",
                             () -> jobFailures(cluster, jobId) > 0);
                     figures.put("outage 2: storage unavailable until the job failed over, ms", millisSince(pastAt));
                     failedUntilFailover = cluster.checkpointStats(jobId).failed() - beforePast.failed();
@@ -187,13 +203,16 @@ class CheckpointStorageFaultIT {
                 for (int i = 0; i < causes.size(); i++) {
                     figures.put("outage 2: failure " + (i + 1), causes.get(i));
                 }
-                assertThat(failedUntilFailover).as("failed checkpoints in a row that fail the job over")
+                assertThat(failedUntilFailover)
+                        .as("failed checkpoints in a row that fail the job over")
                         .isEqualTo(TOLERABLE + 1);
-                assertThat(causes.get(0)).as("the first failure of the second outage")
+                assertThat(causes.get(0))
+                        .as("the first failure of the second outage")
                         .contains("Exceeded checkpoint tolerable failure threshold");
                 CheckpointStats restoredPast = cluster.awaitRestored(jobId, 1, TIMEOUT);
                 cluster.awaitRunningTasks(jobId, TIMEOUT);
-                assertThat(restoredPast.restoredCheckpointId()).as("restored: the latest checkpoint before the outage")
+                assertThat(restoredPast.restoredCheckpointId())
+                        .as("restored: the latest checkpoint before the outage")
                         .isGreaterThanOrEqualTo(beforePast.latestCompletedId());
                 cluster.awaitCompletedCheckpoints(jobId, restoredPast.completed() + 1, TIMEOUT);
                 figures.put("outage 2: storage back until a checkpoint completed, ms", millisSince(pastEndedAt));
@@ -204,13 +223,16 @@ class CheckpointStorageFaultIT {
                 CheckpointStats beforeCrash = cluster.checkpointStats(jobId);
                 assertThat(streaming).as("the crash happens mid-stream").isNotDone();
                 long killedAt = System.nanoTime();
-                assertThat(cluster.killTaskManager(first)).as("exit value of SIGKILL").isEqualTo(137);
+                assertThat(cluster.killTaskManager(first))
+                        .as("exit value of SIGKILL")
+                        .isEqualTo(137);
                 TaskManager second = cluster.startTaskManager();
                 cluster.awaitRegistered(second, TIMEOUT);
                 CheckpointStats restored = cluster.awaitRestored(jobId, beforeCrash.restored() + 1, TIMEOUT);
                 cluster.awaitRunningTasks(jobId, TIMEOUT);
                 figures.put("kill -9 until the job RUNNING again, restored, ms", millisSince(killedAt));
-                assertThat(restored.restoredCheckpointId()).as("restored after the crash: a checkpoint taken after the outages")
+                assertThat(restored.restoredCheckpointId())
+                        .as("restored after the crash: a checkpoint taken after the outages")
                         .isGreaterThanOrEqualTo(beforeCrash.latestCompletedId())
                         .isGreaterThan(restoredPast.restoredCheckpointId());
 
@@ -238,6 +260,8 @@ class CheckpointStorageFaultIT {
         figures.put("whole test, ms", millisSince(testStart));
 
         assertThat(jvms).as("JobManager and TaskManagers").noneMatch(ProcessHandle::isAlive);
-        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive)).as("the Kafka broker").isEmpty();
+        assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+                .as("the Kafka broker")
+                .isEmpty();
     }
 }

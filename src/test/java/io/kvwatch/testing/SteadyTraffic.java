@@ -52,8 +52,16 @@ public final class SteadyTraffic implements MessageInput, Serializable {
     private final int burstGarbage;
     private final int garbagePerRead;
 
-    public SteadyTraffic(int days, int readsPerDay, int activeUsers, int newUsersPerDay, int objects,
-            int readsPerSecond, int burstDay, int burstGarbage, int garbagePerRead) {
+    public SteadyTraffic(
+            int days,
+            int readsPerDay,
+            int activeUsers,
+            int newUsersPerDay,
+            int objects,
+            int readsPerSecond,
+            int burstDay,
+            int burstGarbage,
+            int garbagePerRead) {
         if (burstGarbage % garbagePerRead != 0) {
             throw new IllegalArgumentException("burstGarbage must be a multiple of garbagePerRead");
         }
@@ -98,9 +106,12 @@ public final class SteadyTraffic implements MessageInput, Serializable {
 
     @Override
     public DataStream<RawMessage> open(StreamExecutionEnvironment env) {
-        return env.fromSource(new NumberSequenceSource(0, messages() - 1), WatermarkStrategy.noWatermarks(),
-                        "Steady traffic").setParallelism(1)
-                .map(new Messages(this)).setParallelism(1).name("Messages");
+        return env.fromSource(
+                        new NumberSequenceSource(0, messages() - 1), WatermarkStrategy.noWatermarks(), "Steady traffic")
+                .setParallelism(1)
+                .map(new Messages(this))
+                .setParallelism(1)
+                .name("Messages");
     }
 
     @Override
@@ -137,7 +148,8 @@ public final class SteadyTraffic implements MessageInput, Serializable {
     }
 
     static String envelope(AuditStreamGenerator.Read read, long r) {
-        String vault = read.objectId().substring("https://".length(), read.objectId().indexOf('.'));
+        String vault =
+                read.objectId().substring("https://".length(), read.objectId().indexOf('.'));
         return "{\"records\":[{\"time\":\"" + AuditStreamGenerator.azureTime(read.time()) + "\","
                 + "\"category\":\"AuditEvent\",\"resourceId\":\"/SUBSCRIPTIONS/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590"
                 + "/RESOURCEGROUPS/SEC-PLATFORM/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/" + vault.toUpperCase() + "\","
