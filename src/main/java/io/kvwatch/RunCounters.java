@@ -96,7 +96,10 @@ public final class RunCounters implements MetricReporter {
         if (JOB_COUNTERS.contains(metricName)) {
             String reason = variables.get("<" + REASON_GROUP + ">");
             name = reason == null ? metricName : metricName + "." + reason;
-        } else if (metricName.equals("numRecordsIn") && ALERT_SINK_WRITERS.contains(variables.get("<operator_id>"))) {
+        } else if (metricName.equals("numRecordsIn")
+                // Task-level metrics have no operator id, and Set.of(...) refuses to look up null.
+                && variables.get("<operator_id>") != null
+                && ALERT_SINK_WRITERS.contains(variables.get("<operator_id>"))) {
             name = ALERT_DOCUMENTS; // Flink's own count of what the alert sink was given: alerts and their updates
         } else {
             return;
