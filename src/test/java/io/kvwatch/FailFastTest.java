@@ -76,6 +76,26 @@ class FailFastTest {
     }
 
     @Test
+    void parallelismOutOfRange() throws Exception {
+        assertSetupError(job("--parallelism", "0"), "--parallelism 0 is out of range", "between 1 and");
+        // Flink would start this job and fail it while running: more subtasks than key groups.
+        assertSetupError(job("--parallelism", "5000"), "--parallelism 5000 is out of range", "max-parallelism (4096)");
+        assertSetupError(job("--max-parallelism", "0"), "--max-parallelism 0 is out of range");
+    }
+
+    @Test
+    void messageSizeThatNoMessageFits() throws Exception {
+        // A bare number is bytes: every message would be dead-lettered and the run would end "successfully".
+        assertSetupError(job("--max-message-size", "1"), "--max-message-size is 1 bytes", "at least 1kb");
+    }
+
+    @Test
+    void negativeDeadLetterLength() throws Exception {
+        // Accepted, it failed the job at its first dead letter.
+        assertSetupError(job("--dead-letter-max-original", "-1"), "--dead-letter-max-original -1 is negative");
+    }
+
+    @Test
     void optionWithoutItsValue() throws Exception {
         assertSetupError(job("--input"), "--input needs a value");
         assertSetupError(job("--output", "--dead-letters", "dl.ndjson"), "--output needs a value");
