@@ -1,5 +1,6 @@
 package io.kvwatch.rule;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -37,7 +38,9 @@ public final class ExceptionList implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // A key given twice would keep only its last value: an entry silently narrowed, or one silently dropped.
+    private static final ObjectMapper YAML = new ObjectMapper(
+            YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
     private static final Set<String> FIELDS =
             Set.of("upn", "appid", "vault", "object-id-prefix", "source-ip", "operation", "comment");
 
@@ -111,7 +114,7 @@ public final class ExceptionList implements Serializable {
                     values(node, "appid", where, true),
                     values(node, "vault", where, true),
                     values(node, "object-id-prefix", where, true),
-                    sourceTexts == null ? null : sourceTexts.stream().map(IpRange::parse).toList(),
+                    sourceTexts == null ? null : sourceTexts.stream().map(t -> sourceIp(t, where)).toList(),
                     values(node, "operation", where, false));
             if (e.upns == null && e.appIds == null && e.vaults == null && e.objectIdPrefixes == null
                     && e.sources == null && e.operations == null) {
@@ -120,10 +123,21 @@ public final class ExceptionList implements Serializable {
             return e;
         }
 
+        private static IpRange sourceIp(String text, String where) {
+            try {
+                return IpRange.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": 'source-ip' " + e.getMessage(), e);
+            }
+        }
+
         private static List<String> values(JsonNode node, String field, String where, boolean lowerCase) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull()) {
                 return null;
+            }
+            if (v.isArray() && v.isEmpty()) { // would match no record: the entry would except nothing
+                throw new IllegalArgumentException(where + ": '" + field + "' needs a non-empty value or a list of them");
             }
             List<String> out = new ArrayList<>();
             for (JsonNode item : v.isArray() ? v : List.of(v)) {
