@@ -60,13 +60,20 @@ final class JsonFields {
         return asObject(node, path);
     }
 
-    /** An HTTP status: a number, or a string of digits as some exporters write it; 0 when absent. */
+    /**
+     * An HTTP status: a whole number (also written 403.0), or a string of digits as some exporters write it; 0 when
+     * absent.
+     */
     static int httpStatus(JsonNode node, String path) throws RejectedRecordException {
         if (node == null || node.isNull()) {
             return 0;
         }
         if (node.isIntegralNumber() && node.canConvertToInt()) {
             return node.intValue();
+        }
+        if (node.isFloatingPointNumber() && node.canConvertToInt()
+                && node.doubleValue() == Math.rint(node.doubleValue())) {
+            return node.intValue(); // 403.0: Elasticsearch coerces it into its long field, and the rule counts the record
         }
         if (node.isTextual()) {
             String s = node.textValue().trim();
