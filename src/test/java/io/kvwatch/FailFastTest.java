@@ -71,6 +71,21 @@ class FailFastTest {
     }
 
     @Test
+    void outputOverTheInputThroughASymbolicLink() throws Exception {
+        Path input = Files.writeString(Files.createDirectories(dir.resolve("data")).resolve("in.ndjson"), "{}\n");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), dir.resolve("data"));
+        // Before: the path was compared as written, the job truncated its own input and ended "fine" with 0 messages.
+        assertSetupError(job("--input", input.toString(), "--output", link.resolve("in.ndjson").toString()),
+                "is the input");
+        assertThat(Files.readString(input)).as("the input is untouched").isEqualTo("{}\n");
+        assertSetupError(job("--input", link.toString(), "--dead-letters", input.resolveSibling("dl.ndjson").toString()),
+                "--dead-letters", "is the input");
+        Path hardLink = Files.createLink(dir.resolve("other-name.ndjson"), input);
+        assertSetupError(job("--input", input.toString(), "--output", hardLink.toString()), "is the input");
+        assertThat(Files.readString(input)).as("the input is untouched by its hard link").isEqualTo("{}\n");
+    }
+
+    @Test
     void durationWithoutAUnit() throws Exception {
         assertSetupError(job("--history-window", "14"), "history-window", "'14' without a unit", "ms, s, min, h, d");
     }

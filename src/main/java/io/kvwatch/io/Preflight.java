@@ -168,11 +168,40 @@ public final class Preflight {
     }
 
     private static boolean same(Path a, Path b) {
-        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        return real(a).equals(real(b));
     }
 
     private static boolean within(Path output, Path input) {
-        return output.toAbsolutePath().normalize().startsWith(input.toAbsolutePath().normalize());
+        return real(output).startsWith(real(input)) || sameFile(output, input);
+    }
+
+    /** The same file under another name (a hard link). */
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isRegularFile(a) && Files.isRegularFile(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The path as the file system resolves it: symbolic links in the part that exists followed, the rest as written.
+     * Compared as written, an output reached through a link to the input's directory would truncate the input.
+     */
+    private static Path real(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute)).normalize();
+        } catch (IOException e) {
+            return absolute; // unreadable: the checks that follow say so
+        }
     }
 
     /** What went wrong, in the words of the operating system, without Java's class names where they add nothing. */
