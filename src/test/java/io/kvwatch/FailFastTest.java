@@ -2,6 +2,7 @@ package io.kvwatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.SetupException;
@@ -83,6 +84,17 @@ class FailFastTest {
         Path hardLink = Files.createLink(dir.resolve("other-name.ndjson"), input);
         assertSetupError(job("--input", input.toString(), "--output", hardLink.toString()), "is the input");
         assertThat(Files.readString(input)).as("the input is untouched by its hard link").isEqualTo("{}\n");
+    }
+
+    @Test
+    void aPipeInsteadOfAFile() throws Exception {
+        // As '--rule <(curl ...)' or '--input <(zcat ...)' give one: the check's own read blocked without a writer
+        // (the run hung) and took a byte from the pipe with one.
+        Path fifo = dir.resolve("fifo");
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo works here");
+        assertSetupError(job("--rule", fifo.toString()), "--rule " + fifo, "is not a regular file");
+        assertSetupError(job("--input", fifo.toString()), "--input " + fifo, "is not a regular file or a directory");
+        assertSetupError(job("--exceptions", fifo.toString()), "--exceptions " + fifo, "is not a regular file");
     }
 
     @Test

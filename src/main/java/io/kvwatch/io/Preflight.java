@@ -34,6 +34,7 @@ public final class Preflight {
         Optional<Path> input = readsKafka ? Optional.empty() : local(config.get(JobOptions.INPUT));
         input.ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
         local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
+        local(config.get(JobOptions.EXCEPTIONS)).ifPresent(p -> checkNotAPipe(JobOptions.EXCEPTIONS.key(), p));
         if (!writesKafka) {
             Optional<Path> alerts = local(config.get(JobOptions.OUTPUT));
             Optional<Path> deadLetters = local(config.get(JobOptions.DEAD_LETTER_OUTPUT));
@@ -69,6 +70,7 @@ public final class Preflight {
     public static void checkBootstrap(JobConfig config) {
         local(config.get(JobOptions.INPUT)).ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
         local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
+        local(config.get(JobOptions.EXCEPTIONS)).ifPresent(p -> checkNotAPipe(JobOptions.EXCEPTIONS.key(), p));
         local(config.get(JobOptions.DEAD_LETTER_OUTPUT)).ifPresent(p -> checkWritable(JobOptions.DEAD_LETTER_OUTPUT.key(), p));
         local(config.get(JobOptions.SAVEPOINT)).ifPresent(Preflight::checkSavepointTarget);
     }
@@ -100,6 +102,7 @@ public final class Preflight {
             throw new SetupException(named + ": no such file or directory"
                     + (path.isAbsolute() ? "" : " (relative to " + Path.of("").toAbsolutePath() + ")"));
         }
+        checkNotAPipe(option, path);
         try {
             if (Files.isDirectory(path)) {
                 try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
@@ -112,6 +115,19 @@ public final class Preflight {
             }
         } catch (IOException e) {
             throw new SetupException(named + " cannot be read: " + reason(e), e);
+        }
+    }
+
+    /**
+     * Refuses a pipe, a device or a socket: opening one blocks until something writes to it (the run would hang), and
+     * the job reads its files more than once (this check, then the job; a restarted job again).
+     */
+    static void checkNotAPipe(String option, Path path) {
+        if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
+            boolean directoryAllowed = option.equals(JobOptions.INPUT.key());
+            throw new SetupException("--" + option + " " + path + " is not a regular file"
+                    + (directoryAllowed ? " or a directory" : "") + " (a pipe, such as <(...) makes, or a device):"
+                    + " the job reads it more than once; write it to a file first");
         }
     }
 
