@@ -2,6 +2,7 @@ package io.kvwatch;
 
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.config.OptionRanges;
 import io.kvwatch.config.OptionsHelp;
 import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.FirstSeenDetector;
@@ -50,6 +51,7 @@ public final class BootstrapHistory {
 
     /** @param outputs where the dead letters of the history go; it has no alerts */
     public BootstrapHistory(JobConfig config, MessageInput input, JobOutputs outputs) {
+        OptionRanges.check(config);
         this.config = config;
         this.input = input;
         this.outputs = outputs;

@@ -7,6 +7,7 @@ import io.kvwatch.alert.SuppressionKey;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.KafkaSettings;
+import io.kvwatch.config.OptionRanges;
 import io.kvwatch.config.OptionsHelp;
 import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.EarliestRuleTime;
@@ -73,6 +74,7 @@ public final class KeyVaultNewTermsJob {
 
     /** Reads the rule: a rule file the job cannot follow fails here, at submission. */
     public KeyVaultNewTermsJob(JobConfig config, MessageInput input, JobOutputs outputs) {
+        OptionRanges.check(config); // on a cluster too, where LocalRun's checks do not run
         this.config = config;
         this.rule = rule(config);
         this.input = input;

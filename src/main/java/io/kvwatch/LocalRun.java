@@ -1,6 +1,7 @@
 package io.kvwatch;
 
 import io.kvwatch.config.JobConfig;
+import io.kvwatch.config.OptionRanges;
 import io.kvwatch.config.SetupException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -93,6 +94,7 @@ final class LocalRun {
         Plan plan;
         try {
             JobConfig config = JobConfig.fromArgs(args).checkValues();
+            OptionRanges.check(config);
             LOG.info("Settings: {}", config); // credentials hidden
             env = StreamExecutionEnvironment.getExecutionEnvironment(localConfiguration());
             plan = setup.build(config, env);

@@ -2,6 +2,7 @@ package io.kvwatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.SetupException;
@@ -74,8 +75,68 @@ class FailFastTest {
     }
 
     @Test
+    void outputOverTheInputThroughASymbolicLink() throws Exception {
+        Path input =
+                Files.writeString(Files.createDirectories(dir.resolve("data")).resolve("in.ndjson"), "{}\n");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), dir.resolve("data"));
+        // Before: the path was compared as written, the job truncated its own input and ended "fine" with 0 messages.
+        assertSetupError(
+                job(
+                        "--input",
+                        input.toString(),
+                        "--output",
+                        link.resolve("in.ndjson").toString()),
+                "is the input");
+        assertThat(Files.readString(input)).as("the input is untouched").isEqualTo("{}\n");
+        assertSetupError(
+                job(
+                        "--input",
+                        link.toString(),
+                        "--dead-letters",
+                        input.resolveSibling("dl.ndjson").toString()),
+                "--dead-letters",
+                "is the input");
+        Path hardLink = Files.createLink(dir.resolve("other-name.ndjson"), input);
+        assertSetupError(job("--input", input.toString(), "--output", hardLink.toString()), "is the input");
+        assertThat(Files.readString(input))
+                .as("the input is untouched by its hard link")
+                .isEqualTo("{}\n");
+    }
+
+    @Test
+    void aPipeInsteadOfAFile() throws Exception {
+        // As '--rule <(curl ...)' or '--input <(zcat ...)' give one: the check's own read blocked without a writer
+        // (the run hung) and took a byte from the pipe with one.
+        Path fifo = dir.resolve("fifo");
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo works here");
+        assertSetupError(job("--rule", fifo.toString()), "--rule " + fifo, "is not a regular file");
+        assertSetupError(job("--input", fifo.toString()), "--input " + fifo, "is not a regular file or a directory");
+        assertSetupError(job("--exceptions", fifo.toString()), "--exceptions " + fifo, "is not a regular file");
+    }
+
+    @Test
     void durationWithoutAUnit() throws Exception {
         assertSetupError(job("--history-window", "14"), "history-window", "'14' without a unit", "ms, s, min, h, d");
+    }
+
+    @Test
+    void parallelismOutOfRange() throws Exception {
+        assertSetupError(job("--parallelism", "0"), "--parallelism 0 is out of range", "between 1 and");
+        // Flink would start this job and fail it while running: more subtasks than key groups.
+        assertSetupError(job("--parallelism", "5000"), "--parallelism 5000 is out of range", "max-parallelism (4096)");
+        assertSetupError(job("--max-parallelism", "0"), "--max-parallelism 0 is out of range");
+    }
+
+    @Test
+    void messageSizeThatNoMessageFits() throws Exception {
+        // A bare number is bytes: every message would be dead-lettered and the run would end "successfully".
+        assertSetupError(job("--max-message-size", "1"), "--max-message-size is 1 bytes", "at least 1kb");
+    }
+
+    @Test
+    void negativeDeadLetterLength() throws Exception {
+        // Accepted, it failed the job at its first dead letter.
+        assertSetupError(job("--dead-letter-max-original", "-1"), "--dead-letter-max-original -1 is negative");
     }
 
     @Test

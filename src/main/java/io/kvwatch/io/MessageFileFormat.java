@@ -3,9 +3,11 @@ package io.kvwatch.io;
 import io.kvwatch.model.RawMessage;
 import java.io.IOException;
 import java.net.URI;
+import org.apache.flink.api.common.io.compression.InflaterInputStreamFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.compression.StandardDeCompressors;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
 import org.apache.flink.connector.file.src.util.MutableRecordAndPosition;
@@ -79,7 +81,11 @@ final class MessageFileFormat implements BulkFormat<RawMessage, FileSourceSplit>
 
         LineReader(FileSourceSplit split, long maxMessageBytes) throws IOException {
             this.in = split.path().getFileSystem().open(split.path());
-            this.lines = new MessageLines(in, maxMessageBytes);
+            // As Flink's own file formats do: a file named *.gz, *.gzip, *.bz2, *.xz or *.deflate is read
+            // decompressed, so that a compressed archive gives its records rather than a dead letter per line.
+            InflaterInputStreamFactory<?> decompressor = StandardDeCompressors.getDecompressorForFileName(
+                    split.path().getPath());
+            this.lines = new MessageLines(decompressor == null ? in : decompressor.create(in), maxMessageBytes);
             this.origin = "file:" + displayPath(split.path()) + ":";
         }
 
@@ -98,13 +104,21 @@ final class MessageFileFormat implements BulkFormat<RawMessage, FileSourceSplit>
             long[] lineNumbers = new long[BATCH_LINES];
             int n = 0;
             boolean more = true;
-            while (n < BATCH_LINES && (more = lines.next())) {
-                if (lines.isEmpty()) {
-                    continue; // a blank line is no message; its number still counts
+            try {
+                while (n < BATCH_LINES && (more = lines.next())) {
+                    if (lines.isEmpty()) {
+                        continue; // a blank line is no message; its number still counts
+                    }
+                    lineNumbers[n] = lines.lineNumber();
+                    messages[n] = lines.message(origin + lines.lineNumber());
+                    n++;
                 }
-                lineNumbers[n] = lines.lineNumber();
-                messages[n] = lines.message(origin + lines.lineNumber());
-                n++;
+            } catch (IOException e) {
+                // Named here, because the failure's one line is its deepest cause: "Unexpected end of ZLIB input
+                // stream" alone does not say which of a thousand files is damaged.
+                IOException named = new IOException(origin + (lines.lineNumber() + 1) + ": cannot be read: " + e);
+                named.addSuppressed(e);
+                throw named;
             }
             if (n == 0 && !more) {
                 return null;

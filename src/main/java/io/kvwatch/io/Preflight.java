@@ -34,6 +34,7 @@ public final class Preflight {
         Optional<Path> input = readsKafka ? Optional.empty() : local(config.get(JobOptions.INPUT));
         input.ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
         local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
+        local(config.get(JobOptions.EXCEPTIONS)).ifPresent(p -> checkNotAPipe(JobOptions.EXCEPTIONS.key(), p));
         if (!writesKafka) {
             Optional<Path> alerts = local(config.get(JobOptions.OUTPUT));
             Optional<Path> deadLetters = local(config.get(JobOptions.DEAD_LETTER_OUTPUT));
@@ -70,6 +71,7 @@ public final class Preflight {
     public static void checkBootstrap(JobConfig config) {
         local(config.get(JobOptions.INPUT)).ifPresent(p -> checkReadable(JobOptions.INPUT.key(), p));
         local(config.get(JobOptions.RULE)).ifPresent(p -> checkReadable(JobOptions.RULE.key(), p));
+        local(config.get(JobOptions.EXCEPTIONS)).ifPresent(p -> checkNotAPipe(JobOptions.EXCEPTIONS.key(), p));
         local(config.get(JobOptions.DEAD_LETTER_OUTPUT))
                 .ifPresent(p -> checkWritable(JobOptions.DEAD_LETTER_OUTPUT.key(), p));
         local(config.get(JobOptions.SAVEPOINT)).ifPresent(Preflight::checkSavepointTarget);
@@ -105,6 +107,7 @@ public final class Preflight {
             throw new SetupException(named + ": no such file or directory"
                     + (path.isAbsolute() ? "" : " (relative to " + Path.of("").toAbsolutePath() + ")"));
         }
+        checkNotAPipe(option, path);
         try {
             if (Files.isDirectory(path)) {
                 try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
@@ -117,6 +120,19 @@ public final class Preflight {
             }
         } catch (IOException e) {
             throw new SetupException(named + " cannot be read: " + reason(e), e);
+        }
+    }
+
+    /**
+     * Refuses a pipe, a device or a socket: opening one blocks until something writes to it (the run would hang), and
+     * the job reads its files more than once (this check, then the job; a restarted job again).
+     */
+    static void checkNotAPipe(String option, Path path) {
+        if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
+            boolean directoryAllowed = option.equals(JobOptions.INPUT.key());
+            throw new SetupException("--" + option + " " + path + " is not a regular file"
+                    + (directoryAllowed ? " or a directory" : "") + " (a pipe, such as <(...) makes, or a device):"
+                    + " the job reads it more than once; write it to a file first");
         }
     }
 
@@ -174,13 +190,40 @@ public final class Preflight {
     }
 
     private static boolean same(Path a, Path b) {
-        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        return real(a).equals(real(b));
     }
 
     private static boolean within(Path output, Path input) {
-        return output.toAbsolutePath()
-                .normalize()
-                .startsWith(input.toAbsolutePath().normalize());
+        return real(output).startsWith(real(input)) || sameFile(output, input);
+    }
+
+    /** The same file under another name (a hard link). */
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isRegularFile(a) && Files.isRegularFile(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The path as the file system resolves it: symbolic links in the part that exists followed, the rest as written.
+     * Compared as written, an output reached through a link to the input's directory would truncate the input.
+     */
+    private static Path real(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute)).normalize();
+        } catch (IOException e) {
+            return absolute; // unreadable: the checks that follow say so
+        }
     }
 
     /** What went wrong, in the words of the operating system, without Java's class names where they add nothing. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Typed reads of optional JSON fields: absent and null are the same, a value of the wrong type rejects the record. */
 final class JsonFields {
@@ -61,13 +63,22 @@ final class JsonFields {
         return asObject(node, path);
     }
 
-    /** An HTTP status: a number, or a string of digits as some exporters write it; 0 when absent. */
+    /**
+     * An HTTP status: a whole number (also written 403.0), or a string of digits as some exporters write it; 0 when
+     * absent.
+     */
     static int httpStatus(JsonNode node, String path) throws RejectedRecordException {
         if (node == null || node.isNull()) {
             return 0;
         }
         if (node.isIntegralNumber() && node.canConvertToInt()) {
             return node.intValue();
+        }
+        if (node.isFloatingPointNumber()
+                && node.canConvertToInt()
+                && node.doubleValue() == Math.rint(node.doubleValue())) {
+            return node
+                    .intValue(); // 403.0: Elasticsearch coerces it into its long field, and the rule counts the record
         }
         if (node.isTextual()) {
             String s = node.textValue().trim();
@@ -82,13 +93,23 @@ final class JsonFields {
      * Looks a dotted path up in an ECS document, where any part of the path may be written as nested objects or as
      * one key with dots ({@code {"azure":{"platformlogs.properties":{"id":...}}}}): Elastic accepts both.
      */
-    static JsonNode find(JsonNode node, String dottedPath) {
-        return find(node, dottedPath.split("\\."), 0);
+    static JsonNode find(JsonNode node, String dottedPath) throws RejectedRecordException {
+        List<JsonNode> found = new ArrayList<>(1);
+        find(node, dottedPath.split("\\."), 0, found);
+        if (found.size() > 1 && found.stream().anyMatch(n -> !n.isObject())) {
+            // Elasticsearch would index every one of the values, and Elastic's rule would see them all; taking the
+            // first would be a guess, as for a key given twice. An object split over both forms is merged, and fine.
+            throw new RejectedRecordException(
+                    DeadLetterReason.DUPLICATE_KEY,
+                    "'" + dottedPath + "' is given " + found.size()
+                            + " times, nested and dotted: which value counts would be a guess");
+        }
+        return found.isEmpty() ? null : found.get(0);
     }
 
-    private static JsonNode find(JsonNode node, String[] parts, int from) {
+    private static void find(JsonNode node, String[] parts, int from, List<JsonNode> found) {
         if (node == null || !node.isObject()) {
-            return null;
+            return;
         }
         StringBuilder key = new StringBuilder();
         for (int i = from; i < parts.length; i++) {
@@ -99,15 +120,12 @@ final class JsonFields {
             JsonNode child = node.get(key.toString());
             if (child != null) {
                 if (i == parts.length - 1) {
-                    return child;
-                }
-                JsonNode found = find(child, parts, i + 1);
-                if (found != null) {
-                    return found;
+                    found.add(child);
+                } else {
+                    find(child, parts, i + 1, found);
                 }
             }
         }
-        return null;
     }
 
     static RejectedRecordException wrongType(String path, String expected, JsonNode found) {

@@ -1,5 +1,6 @@
 package io.kvwatch.rule;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -39,7 +40,10 @@ public final class ExceptionList implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // A key given twice would keep only its last value: an entry silently narrowed, or one silently dropped.
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build());
     // The fields an entry names, by their short names (RecordField.userName): the vocabulary of --suppression-fields.
     private static final String UPN = RecordField.UPN.userName();
     private static final String APPID = RecordField.APPID.userName();
@@ -129,7 +133,7 @@ public final class ExceptionList implements Serializable {
                     values(node, OBJECT_ID_PREFIX, where, true),
                     sourceTexts == null
                             ? null
-                            : sourceTexts.stream().map(IpRange::parse).toList(),
+                            : sourceTexts.stream().map(t -> sourceIp(t, where)).toList(),
                     values(node, OPERATION, where, false));
             if (e.upns == null
                     && e.appIds == null
@@ -142,10 +146,22 @@ public final class ExceptionList implements Serializable {
             return e;
         }
 
+        private static IpRange sourceIp(String text, String where) {
+            try {
+                return IpRange.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": 'source-ip' " + e.getMessage(), e);
+            }
+        }
+
         private static List<String> values(JsonNode node, String field, String where, boolean lowerCase) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull()) {
                 return null;
+            }
+            if (v.isArray() && v.isEmpty()) { // would match no record: the entry would except nothing
+                throw new IllegalArgumentException(
+                        where + ": '" + field + "' needs a non-empty value or a list of them");
             }
             List<String> out = new ArrayList<>();
             for (JsonNode item : v.isArray() ? v : List.of(v)) {

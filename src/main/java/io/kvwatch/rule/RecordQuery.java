@@ -129,8 +129,20 @@ public final class RecordQuery implements Serializable {
                 case IP -> new InRange(field, ipRange(field, v));
             };
         }
+        if (field == RecordField.EVENT_OUTCOME && !v.exists() && !matchesAnOutcome(p)) {
+            // Elastic writes it in lower case: "Success" matches no document there either, and a rule with it would
+            // run without ever alerting (or, under 'not', on everything).
+            throw new IllegalArgumentException("'" + v.text() + "' at " + v.at() + " matches no record: " + field.path()
+                    + " holds only 'success' or 'failure', in lower case");
+        }
         // A field with one value on every record: decide the condition now, on any record.
         return field.isConstant() ? Const.of(p.test(new AuditRecord())) : p;
+    }
+
+    private static boolean matchesAnOutcome(Predicate p) {
+        AuditRecord success = new AuditRecord();
+        success.outcomeSuccess = true;
+        return p.test(success) || p.test(new AuditRecord());
     }
 
     private static long number(RecordField field, Kql.Value v) {

@@ -7,12 +7,14 @@ import io.kvwatch.testing.AlertFields;
 import io.kvwatch.testing.CollectingOutputs;
 import io.kvwatch.testing.LoopbackMiniCluster;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.zip.GZIPOutputStream;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A directory of files through the whole job: a byte order mark costs nothing, invalid UTF-8 and a key given twice
- * are dead letters, hidden and underscore files are read, and every origin names the file and the line.
+ * are dead letters, hidden and underscore files are read, gzip files are read decompressed, and every origin names
+ * the file and the line.
  */
 class FileInputTest {
 
@@ -33,6 +36,7 @@ class FileInputTest {
 
     static Path archive;
     static Path hour;
+    static Path gzipped;
     static CollectingOutputs out;
 
     @BeforeAll
@@ -56,6 +60,11 @@ class FileInputTest {
         Files.write(hour, bytes.toByteArray());
         Files.write(archive.resolve("_underscore.ndjson"), line(record("erin@contoso.com", "f")));
         Files.write(archive.resolve(".hidden.ndjson"), line(record("frank@contoso.com", "g")));
+        gzipped = hour.resolveSibling("PT1H.json.gz"); // an archive compressed before it was copied
+        try (OutputStream gz = new GZIPOutputStream(Files.newOutputStream(gzipped))) {
+            gz.write(line(record("gina@contoso.com", "h")));
+            gz.write(line(envelope(record("hank@contoso.com", "i"))));
+        }
 
         out = CollectingOutputs.runJob(archive, Map.of("parallelism", "2"), null);
     }
@@ -102,6 +111,19 @@ class FileInputTest {
     }
 
     @Test
+    void gzipFilesAreReadDecompressed() {
+        assertThat(upns())
+                .as("the records of a .gz file alert, as those of the plain file")
+                .contains("gina@contoso.com", "hank@contoso.com");
+        assertThat(origins())
+                .as("origins name the .gz file and its decompressed lines")
+                .contains("file:" + gzipped + ":1", "file:" + gzipped + ":2#0");
+        assertThat(deadLetters())
+                .as("no dead letter for the compressed bytes")
+                .noneMatch(d -> d.get("origin").asText().startsWith("file:" + gzipped));
+    }
+
+    @Test
     void originsNameTheFileInsideTheDirectoryAndTheLine() {
         assertThat(origins())
                 .as("file:PATH:LINE#RECORD of each alert")
@@ -110,7 +132,7 @@ class FileInputTest {
                 .as("dead letters: the file and line, no blank line counted away")
                 .extracting(d -> d.get("origin").asText())
                 .containsExactlyInAnyOrder("file:" + hour + ":2", "file:" + hour + ":4", "file:" + hour + ":5");
-        assertThat(out.alerts()).as("nothing else alerts").hasSize(4);
+        assertThat(out.alerts()).as("nothing else alerts").hasSize(6);
     }
 
     private static List<String> upns() {

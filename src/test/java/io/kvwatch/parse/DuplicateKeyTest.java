@@ -45,6 +45,27 @@ class DuplicateKeyTest {
     }
 
     @Test
+    void anEcsFieldGivenNestedAndDottedIsADeadLetter() {
+        // Elasticsearch indexes both values, and Elastic's new-terms rule sees both UPNs: keeping the first one found
+        // would silently drop mallory's read.
+        String ecs = "{\"@timestamp\":\"2026-11-02T08:14:03.123Z\",\"event\":{\"dataset\":\"azure.platformlogs\","
+                + "\"action\":\"SecretGet\",\"outcome\":\"success\"},\"azure\":{\"platformlogs\":{\"identity\":"
+                + "{\"claim\":{\"upn\":\"alice@contoso.com\"}},\"properties\":{\"id\":\"https://kv-one.vault.azure.net/"
+                + "secrets/a\"}}},\"azure.platformlogs.identity.claim.upn\":\"mallory@contoso.com\"}";
+        assertDuplicateKey(ecs, "azure.platformlogs.identity.claim.upn");
+        String split = ecs.replace(
+                "\"azure.platformlogs.identity.claim.upn\":\"mallory@contoso.com\"",
+                "\"azure.platformlogs.identity.claim.appid\":\"app-1\"");
+        ParseResult r = ParseResult.of(split);
+        assertThat(r.deadLetters)
+                .as("one object split between nested and dotted keys is fine")
+                .isEmpty();
+        assertThat(r.records)
+                .singleElement()
+                .satisfies(rec -> assertThat(rec.appId).isEqualTo("app-1"));
+    }
+
+    @Test
     void malformedJsonIsStillNotJson() {
         for (EnvelopeParser parser : new EnvelopeParser[] {STREAMING, TREE}) {
             ParseResult r =

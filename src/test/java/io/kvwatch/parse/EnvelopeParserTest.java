@@ -100,6 +100,20 @@ class EnvelopeParserTest {
     }
 
     @Test
+    void httpStatusAsAWholeFloatingPointNumberIsAccepted() {
+        // Elasticsearch indexes 403.0 into the integration's long field (coercion), and Elastic's rule counts the
+        // record: as a dead letter it would lose a read, and the history with it.
+        ParseResult r = ParseResult.of(GOOD.replace("\"httpStatusCode\":200", "\"httpStatusCode\":403.0"));
+        assertThat(r.deadLetters).as("no dead letter for 403.0").isEmpty();
+        assertThat(r.records.get(0).httpStatusCode).isEqualTo(403);
+        ParseResult fraction = ParseResult.of(GOOD.replace("\"httpStatusCode\":200", "\"httpStatusCode\":403.5"));
+        assertThat(fraction.deadLetters)
+                .as("403.5 is no status")
+                .singleElement()
+                .satisfies(d -> assertThat(d.detail).contains("HTTP status code"));
+    }
+
+    @Test
     void missingTimeIsADeadLetter() {
         ParseResult r = ParseResult.of(GOOD.replace("\"time\":\"2026-11-02T08:14:03.1234567Z\",", ""));
         assertThat(r.deadLetters)

@@ -96,6 +96,23 @@ class ExceptionListTest {
     }
 
     @Test
+    void mistakesThatWouldVoidAnEntryAreRefusedWithWhere() {
+        assertThatThrownBy(() -> ExceptionList.parse("- upn: a@contoso.com\n- source-ip: 10.0.0.0/33", "f.yaml"))
+                .as("a bad address names the file and entry, as every other mistake does")
+                .hasMessageContaining("f.yaml entry 2")
+                .hasMessageContaining("source-ip")
+                .hasMessageContaining("prefix length");
+        assertThatThrownBy(() -> ExceptionList.parse("- upn: []", "f.yaml"))
+                .as("an empty list matches no record: the entry would silently except nothing")
+                .hasMessageContaining("f.yaml entry 1")
+                .hasMessageContaining("'upn' needs a non-empty value");
+        assertThatThrownBy(() -> ExceptionList.parse("- upn: backup@contoso.com\n  upn: alice@contoso.com", "f.yaml"))
+                .as("a field given twice: the first value would be dropped without a word")
+                .hasMessageContaining("f.yaml")
+                .hasMessageContaining("upn");
+    }
+
+    @Test
     void emptyFileExceptsNothing() {
         assertThat(ExceptionList.parse("", "empty").size()).isZero();
         assertThat(ExceptionList.parse("exceptions: []", "empty").excepts(alice()))

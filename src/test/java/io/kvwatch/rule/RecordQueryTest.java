@@ -164,6 +164,23 @@ class RecordQueryTest {
     }
 
     @Test
+    void anOutcomeThatNoRecordHasIsRefused() {
+        // Elastic writes event.outcome in lower case; "Success" would match nothing, and the job would run without
+        // ever alerting (or, under 'not', match everything).
+        assertThatThrownBy(() -> RecordQuery.compile("event.outcome: \"Success\" and event.action: KeyGet"))
+                .hasMessageContaining("'Success' at line 1, column 16")
+                .hasMessageContaining("event.outcome holds only 'success' or 'failure'");
+        assertThatThrownBy(() -> RecordQuery.compile("not event.outcome: Failed"))
+                .hasMessageContaining("'Failed'");
+        assertThat(RecordQuery.compile("event.outcome: succ* and event.action: KeyGet")
+                        .toString())
+                .as("a wildcard that matches one of them is taken")
+                .contains("event.outcome");
+        assertThat(RecordQuery.compile("event.outcome: (success or failure)").toString())
+                .isNotBlank();
+    }
+
+    @Test
     void conditionsOnTheDatasetAreDecidedWhenCompiled() {
         assertThat(RecordQuery.compile("event.dataset: azure.platformlogs and event.action: KeyGet")
                         .toString())
