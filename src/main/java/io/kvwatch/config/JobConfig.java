@@ -19,7 +19,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 /**
- * The job's settings, resolved from three layers, highest first:
+ * The job's settings, resolved from four layers, highest first:
  *
  * <ol>
  *   <li>command-line arguments {@code --key value} (or {@code --key=value}; a bare {@code --flag} means true, for

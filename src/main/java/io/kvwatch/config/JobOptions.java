@@ -172,7 +172,7 @@ public final class JobOptions {
     //
     // Kafka mode: the input is Kafka when 'kafka.topic' is set, the outputs are Kafka when 'alerts.topic' is set. Both
     // reach one cluster: 'kafka.bootstrap-servers', or the Event Hubs namespace. See KafkaSettings for how these
-    // become client properties, and the README for worked examples.
+    // become client properties, and docs/kafka-and-event-hubs.md for worked examples.
 
     public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS = key("kafka.bootstrap-servers")
             .stringType()
@@ -312,7 +312,7 @@ public final class JobOptions {
     /** Every option with the type of its value, in the order of this file (which groups them by subject). */
     private static final Map<ConfigOption<?>, Class<?>> TYPES = declaredOptions();
 
-    /** All options, for validation of the keys a user gives, for {@code --help} and for the README. */
+    /** All options, for validation of the keys a user gives, for {@code --help} and for docs/configuration.md's table. */
     public static List<ConfigOption<?>> all() {
         return List.copyOf(TYPES.keySet());
     }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *   <li>The checkpoint completed but the TaskManager died before committing: the restored job's committer must
  *       commit the transaction, or the alerts in it are lost.
  *   <li>The TaskManager committed and then died: the restored committer's second commit is refused as fenced (the
- *       ERROR every restore logs, see the README) and the alerts are there once.
+ *       ERROR every restore logs, see docs/operations.md) and the alerts are there once.
  * </ol>
  */
 class ExactlyOnceRecoveryCommitIT {
