@@ -279,8 +279,7 @@ public final class JobConfig {
                 text = Files.readString(Path.of(file), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new SetupException(
-                        "Cannot read the Event Hubs connection string file " + file + ": "
-                                + e.getClass().getSimpleName(),
+                        "Cannot read the Event Hubs connection string file " + file + ": " + PropertiesFile.reason(e),
                         e);
             }
             return EventHubsConnectionString.parse(text, "the file " + file);

@@ -37,7 +37,8 @@ final class PropertiesFile {
         return out;
     }
 
-    private static String reason(Exception e) {
+    /** Why a settings file could not be read, in words, never quoting its content (it may hold a secret). */
+    static String reason(Exception e) {
         if (e instanceof NoSuchFileException) {
             return "no such file";
         }

@@ -38,6 +38,11 @@ class PropertiesFileTest {
                 .as("a missing kafka.properties-file")
                 .isInstanceOf(SetupException.class)
                 .hasMessage("Cannot read the Kafka properties file " + missing + ": no such file");
+        assertThatThrownBy(() -> JobConfig.load(
+                        new String[] {"--eventhubs.connection-string-file", missing.toString()}, Map.of()))
+                .as("a missing connection string file says why, as the other two do")
+                .isInstanceOf(SetupException.class)
+                .hasMessage("Cannot read the Event Hubs connection string file " + missing + ": no such file");
 
         Path malformed = dir.resolve("bad.properties");
         Files.writeString(malformed, "ssl.keystore.password=hunter2\\u12\n");
