@@ -1,6 +1,5 @@
 package io.kvwatch.deploy;
 
-import static io.kvwatch.deploy.ClusterScenario.ENTRY_CLASS;
 import static io.kvwatch.deploy.ClusterScenario.TIMEOUT;
 import static io.kvwatch.deploy.ClusterScenario.WINDOW;
 import static io.kvwatch.deploy.ClusterScenario.advanceEventTimePastTheEnd;
@@ -8,14 +7,17 @@ import static io.kvwatch.deploy.ClusterScenario.assertExactlyOnce;
 import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
+import static io.kvwatch.deploy.ClusterScenario.fourWeeks;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
 import static io.kvwatch.deploy.ClusterScenario.jobFailures;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.produce;
 import static io.kvwatch.deploy.ClusterScenario.producer;
 import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
+import static io.kvwatch.deploy.ClusterScenario.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.deploy.ClusterScenario.AlertReader;
@@ -65,15 +67,10 @@ class BrokerRestartIT {
     @Test
     void theJobRecoversByItselfFromABrokerRestartWithExactlyTheExpectedAlerts() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
         // Four weeks of traffic, streamed slowly enough that the outage falls in the middle of it.
-        AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2027)
-                .days(28)
-                .readsPerDay(200)
-                .maxRecordsPerEnvelope(1));
+        AuditStreamGenerator.Stream weeks = fourWeeks(2027);
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -84,9 +81,7 @@ class BrokerRestartIT {
             cluster.start();
             TaskManager taskManager = cluster.startTaskManager();
             cluster.awaitRegistered(taskManager, TIMEOUT);
-            String jobId = cluster.runJar(
-                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), null), null, 1);
-            cluster.awaitRunningTasks(jobId, TIMEOUT);
+            String jobId = submit(cluster, jobJar, jobArguments(kafka.bootstrapServers(), null));
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ClusterScenario.ALERTS);

@@ -2,7 +2,6 @@ package io.kvwatch.deploy;
 
 import static io.kvwatch.deploy.ClusterScenario.ALERTS;
 import static io.kvwatch.deploy.ClusterScenario.DEAD_LETTERS;
-import static io.kvwatch.deploy.ClusterScenario.ENTRY_CLASS;
 import static io.kvwatch.deploy.ClusterScenario.TIMEOUT;
 import static io.kvwatch.deploy.ClusterScenario.WINDOW;
 import static io.kvwatch.deploy.ClusterScenario.advanceEventTimePastTheEnd;
@@ -10,8 +9,10 @@ import static io.kvwatch.deploy.ClusterScenario.assertExactlyOnce;
 import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
+import static io.kvwatch.deploy.ClusterScenario.fourWeeks;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
 import static io.kvwatch.deploy.ClusterScenario.jobFailures;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.operatorMetric;
@@ -19,6 +20,7 @@ import static io.kvwatch.deploy.ClusterScenario.produce;
 import static io.kvwatch.deploy.ClusterScenario.producer;
 import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
+import static io.kvwatch.deploy.ClusterScenario.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -103,15 +105,10 @@ class CheckpointStorageFaultIT {
     @Test
     void theJobRidesOutAStorageOutageWithinTheToleranceFailsOverPastItAndLosesNothing() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
         // Four weeks of traffic, streamed slowly enough that both outages and the crash fall in the middle of it.
-        AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2031)
-                .days(28)
-                .readsPerDay(200)
-                .maxRecordsPerEnvelope(1));
+        AuditStreamGenerator.Stream weeks = fourWeeks(2031);
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -127,9 +124,7 @@ class CheckpointStorageFaultIT {
             cluster.start();
             TaskManager first = cluster.startTaskManager();
             cluster.awaitRegistered(first, TIMEOUT);
-            String jobId = cluster.runJar(
-                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), "60s"), null, 1);
-            cluster.awaitRunningTasks(jobId, TIMEOUT);
+            String jobId = submit(cluster, jobJar, jobArguments(kafka.bootstrapServers(), "60s"));
             Path checkpoints = cluster.checkpointDir();
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);

@@ -11,6 +11,7 @@ import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.operatorMetric;
@@ -70,8 +71,7 @@ class ClusterFailoverAndRescaleIT {
     @Test
     void survivesATaskManagerCrashAndRescalesFromASavepointWithExactlyTheExpectedAlerts() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
         // Four weeks of traffic, one record per message so that each message's Kafka timestamp is its record's time.
         AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()

@@ -6,12 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvwatch.KeyVaultNewTermsJob;
 import io.kvwatch.testing.AlertFields;
+import io.kvwatch.testing.AuditStreamGenerator;
 import io.kvwatch.testing.AuditStreamGenerator.Read;
 import io.kvwatch.testing.FlinkStandaloneCluster;
 import io.kvwatch.testing.KafkaBroker;
 import io.kvwatch.testing.KafkaDiagnostics;
 import io.kvwatch.testing.Wait;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,6 +59,29 @@ final class ClusterScenario {
     private ClusterScenario() {}
 
     /** The input, alert and dead-letter topics of the job. */
+    /** The shaded job jar that {@code mvn package} built, as the tests submit it. */
+    static Path jobJar() {
+        Path jar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
+        assertThat(jar).as("the shaded job jar (mvn package)").isRegularFile();
+        return jar;
+    }
+
+    /** Four weeks of traffic, one record per message, so that each message's Kafka timestamp is its record's time. */
+    static AuditStreamGenerator.Stream fourWeeks(long seed) {
+        return AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
+                .seed(seed)
+                .days(28)
+                .readsPerDay(200)
+                .maxRecordsPerEnvelope(1));
+    }
+
+    /** Uploads the jar, runs the job at parallelism 1 with these arguments and waits for its tasks to run. */
+    static String submit(FlinkStandaloneCluster cluster, Path jar, List<String> arguments) throws Exception {
+        String jobId = cluster.runJar(cluster.uploadJar(jar), ENTRY_CLASS, arguments, null, 1);
+        cluster.awaitRunningTasks(jobId, TIMEOUT);
+        return jobId;
+    }
+
     static void createTopics(KafkaBroker kafka) {
         kafka.createTopic(INPUT, INPUT_PARTITIONS);
         kafka.createTopic(ALERTS, 2);

@@ -1,7 +1,6 @@
 package io.kvwatch.deploy;
 
 import static io.kvwatch.deploy.ClusterScenario.ALERTS;
-import static io.kvwatch.deploy.ClusterScenario.ENTRY_CLASS;
 import static io.kvwatch.deploy.ClusterScenario.TIMEOUT;
 import static io.kvwatch.deploy.ClusterScenario.WINDOW;
 import static io.kvwatch.deploy.ClusterScenario.advanceEventTimePastTheEnd;
@@ -9,13 +8,16 @@ import static io.kvwatch.deploy.ClusterScenario.assertExactlyOnce;
 import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
+import static io.kvwatch.deploy.ClusterScenario.fourWeeks;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.produce;
 import static io.kvwatch.deploy.ClusterScenario.producer;
 import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
+import static io.kvwatch.deploy.ClusterScenario.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.deploy.ClusterScenario.AlertReader;
@@ -67,14 +69,9 @@ class CommitWindowIT {
     @Test
     void aCheckpointWhoseTransactionWasNotCommittedBeforeTheCrashIsCommittedOnRestore() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
-        AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2029)
-                .days(28)
-                .readsPerDay(200)
-                .maxRecordsPerEnvelope(1));
+        AuditStreamGenerator.Stream weeks = fourWeeks(2029);
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -89,13 +86,7 @@ class CommitWindowIT {
             TaskManager first = cluster.startTaskManager();
             cluster.awaitRegistered(first, TIMEOUT);
             // Every connection of the job goes through the gate; the test's own clients go to the broker directly.
-            String jobId = cluster.runJar(
-                    cluster.uploadJar(jobJar),
-                    ENTRY_CLASS,
-                    jobArguments(kafka.proxiedBootstrapServers(), null),
-                    null,
-                    1);
-            cluster.awaitRunningTasks(jobId, TIMEOUT);
+            String jobId = submit(cluster, jobJar, jobArguments(kafka.proxiedBootstrapServers(), null));
             KafkaTopics topics = new KafkaTopics(kafka.bootstrapServers());
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);

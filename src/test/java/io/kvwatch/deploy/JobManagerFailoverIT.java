@@ -1,6 +1,5 @@
 package io.kvwatch.deploy;
 
-import static io.kvwatch.deploy.ClusterScenario.ENTRY_CLASS;
 import static io.kvwatch.deploy.ClusterScenario.TIMEOUT;
 import static io.kvwatch.deploy.ClusterScenario.WINDOW;
 import static io.kvwatch.deploy.ClusterScenario.advanceEventTimePastTheEnd;
@@ -8,7 +7,9 @@ import static io.kvwatch.deploy.ClusterScenario.assertExactlyOnce;
 import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
+import static io.kvwatch.deploy.ClusterScenario.fourWeeks;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.operatorMetric;
@@ -16,6 +17,7 @@ import static io.kvwatch.deploy.ClusterScenario.produce;
 import static io.kvwatch.deploy.ClusterScenario.producer;
 import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
+import static io.kvwatch.deploy.ClusterScenario.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.deploy.ClusterScenario.AlertReader;
@@ -66,14 +68,9 @@ class JobManagerFailoverIT {
     @Test
     void theStandbyTakesOverAfterTheLeaderIsKilledAndResumesFromTheLatestCheckpoint() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
-        AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2028)
-                .days(28)
-                .readsPerDay(200)
-                .maxRecordsPerEnvelope(1));
+        AuditStreamGenerator.Stream weeks = fourWeeks(2028);
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> services = new ArrayList<>();
@@ -87,9 +84,7 @@ class JobManagerFailoverIT {
             JobManager leader = cluster.awaitLeader(TIMEOUT);
             TaskManager taskManager = cluster.startTaskManager();
             cluster.awaitRegistered(taskManager, TIMEOUT);
-            String jobId = cluster.runJar(
-                    cluster.uploadJar(jobJar), ENTRY_CLASS, jobArguments(kafka.bootstrapServers(), null), null, 1);
-            cluster.awaitRunningTasks(jobId, TIMEOUT);
+            String jobId = submit(cluster, jobJar, jobArguments(kafka.bootstrapServers(), null));
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ClusterScenario.ALERTS);

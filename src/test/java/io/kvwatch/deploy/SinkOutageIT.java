@@ -1,7 +1,6 @@
 package io.kvwatch.deploy;
 
 import static io.kvwatch.deploy.ClusterScenario.ALERTS;
-import static io.kvwatch.deploy.ClusterScenario.ENTRY_CLASS;
 import static io.kvwatch.deploy.ClusterScenario.TIMEOUT;
 import static io.kvwatch.deploy.ClusterScenario.WINDOW;
 import static io.kvwatch.deploy.ClusterScenario.advanceEventTimePastTheEnd;
@@ -9,8 +8,10 @@ import static io.kvwatch.deploy.ClusterScenario.assertExactlyOnce;
 import static io.kvwatch.deploy.ClusterScenario.await;
 import static io.kvwatch.deploy.ClusterScenario.awaitAlerts;
 import static io.kvwatch.deploy.ClusterScenario.createTopics;
+import static io.kvwatch.deploy.ClusterScenario.fourWeeks;
 import static io.kvwatch.deploy.ClusterScenario.jobArguments;
 import static io.kvwatch.deploy.ClusterScenario.jobFailures;
+import static io.kvwatch.deploy.ClusterScenario.jobJar;
 import static io.kvwatch.deploy.ClusterScenario.latest;
 import static io.kvwatch.deploy.ClusterScenario.millisSince;
 import static io.kvwatch.deploy.ClusterScenario.operatorMetric;
@@ -19,6 +20,7 @@ import static io.kvwatch.deploy.ClusterScenario.producer;
 import static io.kvwatch.deploy.ClusterScenario.recommendedCluster;
 import static io.kvwatch.deploy.ClusterScenario.settle;
 import static io.kvwatch.deploy.ClusterScenario.sourceBackPressure;
+import static io.kvwatch.deploy.ClusterScenario.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.deploy.ClusterScenario.AlertReader;
@@ -79,14 +81,9 @@ class SinkOutageIT {
     @Test
     void noAlertIsLostOrRepeatedWhenTheAlertSinkIsUnavailableForMinutes() throws Exception {
         long testStart = System.nanoTime();
-        Path jobJar = Path.of(System.getProperty("job.jar", "target/keyvault-new-terms-0.1.0-SNAPSHOT.jar"));
-        assertThat(jobJar).as("the shaded job jar (mvn package)").isRegularFile();
+        Path jobJar = jobJar();
 
-        AuditStreamGenerator.Stream weeks = AuditStreamGenerator.generate(new AuditStreamGenerator.Profile()
-                .seed(2030)
-                .days(28)
-                .readsPerDay(200)
-                .maxRecordsPerEnvelope(1));
+        AuditStreamGenerator.Stream weeks = fourWeeks(2030);
         List<Read> expected = NewTermsOracle.expectedAlerts(weeks.reads(), WINDOW);
 
         List<ProcessHandle> jvms;
@@ -100,13 +97,7 @@ class SinkOutageIT {
             cluster.start();
             TaskManagerSupervisor supervisor = new TaskManagerSupervisor(cluster);
             cluster.awaitRegistered(supervisor.current(), TIMEOUT);
-            String jobId = cluster.runJar(
-                    cluster.uploadJar(jobJar),
-                    ENTRY_CLASS,
-                    jobArguments(kafka.proxiedBootstrapServers(), null),
-                    null,
-                    1);
-            cluster.awaitRunningTasks(jobId, TIMEOUT);
+            String jobId = submit(cluster, jobJar, jobArguments(kafka.proxiedBootstrapServers(), null));
 
             try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     AlertReader alerts = new AlertReader(kafka, ALERTS);
