@@ -198,9 +198,11 @@ class CheckpointStorageFaultIT {
                 for (int i = 0; i < causes.size(); i++) {
                     figures.put("outage 2: failure " + (i + 1), causes.get(i));
                 }
+                // Read once the failover is seen: a checkpoint of the restarted job may already have failed too, so the
+                // count is at least, not exactly, one past the tolerance. The first failure's cause (next) says why.
                 assertThat(failedUntilFailover)
                         .as("failed checkpoints in a row that fail the job over")
-                        .isEqualTo(TOLERABLE + 1);
+                        .isGreaterThanOrEqualTo(TOLERABLE + 1);
                 assertThat(causes.get(0))
                         .as("the first failure of the second outage")
                         .contains("Exceeded checkpoint tolerable failure threshold");
