@@ -2,6 +2,7 @@ package io.kvwatch.config;
 
 import io.kvwatch.config.JobOptions.TimestampType;
 import java.time.Duration;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * The event-time settings in force for an input: each one given explicitly wins; the rest derive from who stamps the
@@ -60,8 +61,12 @@ public record EventTimeSettings(
 
     /** One line for the log: what is in force. */
     public String describe() {
-        return "out-of-orderness " + outOfOrderness + (brokerTimestamps ? " (broker timestamps)" : "")
-                + ", idleness " + idleness
-                + (idleFollowsClock ? ", quiet partitions follow the clock less " + idleWatermarkLag : "");
+        return "out-of-orderness " + TimeUtils.formatWithHighestUnit(outOfOrderness)
+                + (brokerTimestamps ? " (broker timestamps)" : "")
+                + ", idleness " + TimeUtils.formatWithHighestUnit(idleness)
+                + (idleFollowsClock
+                        ? ", quiet partitions follow the clock less "
+                                + TimeUtils.formatWithHighestUnit(idleWatermarkLag)
+                        : "");
     }
 }

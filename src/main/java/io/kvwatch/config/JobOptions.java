@@ -138,9 +138,9 @@ public final class JobOptions {
             .booleanType()
             .noDefaultValue()
             .withDescription("Kafka input: a quiet partition's watermark follows the wall clock minus"
-                    + " 'idle-watermark-lag' (and 'out-of-orderness'), so that the last alerts leave within about that lag even when no"
-                    + " more records come: at once for a partition read up to its end, after 'idleness' for any"
-                    + " other. Only right when record timestamps are broker append times. Default: on for"
+                    + " 'idle-watermark-lag' (and 'out-of-orderness'), so that the last alerts leave within about"
+                    + " that lag even when no more records come: at once for a partition read up to its end, after"
+                    + " 'idleness' for any other. Only right when record timestamps are broker append times. Default: on for"
                     + " 'kafka.timestamp-type' log-append-time (Event Hubs), off for create-time.");
 
     public static final ConfigOption<Duration> IDLE_WATERMARK_LAG = key("idle-watermark-lag")

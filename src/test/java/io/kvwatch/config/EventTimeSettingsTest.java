@@ -103,6 +103,15 @@ class EventTimeSettingsTest {
     }
 
     @Test
+    void theLogLineSaysWhatIsInForce() {
+        assertThat(EventTimeSettings.forKafka(NOTHING_SET, true).describe())
+                .isEqualTo("out-of-orderness 0 ms (broker timestamps), idleness 1 min, quiet partitions follow the"
+                        + " clock less 1 s");
+        assertThat(EventTimeSettings.forKafka(NOTHING_SET, false).describe())
+                .isEqualTo("out-of-orderness 30 s, idleness 1 min");
+    }
+
+    @Test
     void anUnknownTimestampTypeIsRefusedNamingTheSetting() {
         JobConfig config = JobConfig.of(Map.of("kafka.timestamp-type", "append"));
         assertThatThrownBy(config::checkValues)
