@@ -123,7 +123,8 @@ public final class KeyVaultNewTermsJob {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config);
         kafka.ifPresent(k -> LOG.info("Kafka: {}", k));
         Preflight.checkJob(config, kafka);
-        kafka.ifPresent(k -> KafkaPreflight.check(k, config.get(JobOptions.KAFKA_CHECK_TIMEOUT)));
+        kafka.ifPresent(k -> KafkaPreflight.check(
+                k, config.get(JobOptions.KAFKA_CHECK_TIMEOUT), config.getOptional(JobOptions.KAFKA_TIMESTAMP_TYPE)));
         KeyVaultNewTermsJob job = new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config));
         job.logRule();
         job.build(env);
