@@ -4,6 +4,7 @@ import io.kvwatch.alert.Alert;
 import io.kvwatch.alert.AlertSuppressor;
 import io.kvwatch.alert.FormatAlerts;
 import io.kvwatch.alert.SuppressionKey;
+import io.kvwatch.config.EventTimeSettings;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.config.KafkaSettings;
@@ -122,7 +123,8 @@ public final class KeyVaultNewTermsJob {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config);
         kafka.ifPresent(k -> LOG.info("Kafka: {}", k));
         Preflight.checkJob(config, kafka);
-        kafka.ifPresent(k -> KafkaPreflight.check(k, config.get(JobOptions.KAFKA_CHECK_TIMEOUT)));
+        kafka.ifPresent(k -> KafkaPreflight.check(
+                k, config.get(JobOptions.KAFKA_CHECK_TIMEOUT), config.getOptional(JobOptions.KAFKA_TIMESTAMP_TYPE)));
         KeyVaultNewTermsJob job = new KeyVaultNewTermsJob(config, inputFrom(config), outputsFrom(config));
         job.logRule();
         job.build(env);
@@ -179,12 +181,9 @@ public final class KeyVaultNewTermsJob {
     public static MessageInput inputFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
         if (kafka.isPresent()) {
-            return new KafkaInput(
-                    kafka.get(),
-                    config.get(JobOptions.OUT_OF_ORDERNESS),
-                    config.get(JobOptions.IDLENESS),
-                    config.getOptional(JobOptions.IDLE_WATERMARK_FOLLOWS_CLOCK)
-                            .orElse(kafka.get().isEventHubs()));
+            EventTimeSettings eventTime = EventTimeSettings.forKafka(config, kafka.get());
+            LOG.info("Event time: {}", eventTime.describe());
+            return new KafkaInput(kafka.get(), eventTime);
         }
         long maxMessageBytes = config.get(JobOptions.MAX_MESSAGE_SIZE).getBytes();
         return config.getOptional(JobOptions.INPUT)
@@ -332,9 +331,10 @@ public final class KeyVaultNewTermsJob {
      * memory: every term and every pending alert of the input is held until the end.)
      */
     WatermarkStrategy<AuditRecord> recordTimeWatermarks() {
-        return WatermarkStrategy.<AuditRecord>forBoundedOutOfOrderness(config.get(JobOptions.OUT_OF_ORDERNESS))
+        EventTimeSettings eventTime = EventTimeSettings.forRecordTime(config);
+        return WatermarkStrategy.<AuditRecord>forBoundedOutOfOrderness(eventTime.outOfOrderness())
                 .withTimestampAssigner((record, ignored) -> record.ruleTime)
-                .withIdleness(config.get(JobOptions.IDLENESS));
+                .withIdleness(eventTime.idleness());
     }
 
     /** Partitions by the term's digest, computed once by the rule filter. */

@@ -67,6 +67,29 @@ class FailFastKafkaIT {
     }
 
     /**
+     * Broker timestamps declared for a topic whose timestamps are the producers': quiet partitions would follow the
+     * clock past a producer's late timestamps, so the run is refused, naming the topic and both ways out.
+     */
+    @Test
+    void brokerTimestampsDeclaredForACreateTimeTopic() throws Exception {
+        KAFKA.broker().createTopic("kv-audit-create-time", 1, Map.of("message.timestamp.type", "CreateTime"));
+        JobProcess.Result r = job(
+                "--kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka.topic",
+                "kv-audit-create-time",
+                "--kafka.timestamp-type",
+                "log-append-time",
+                "--kafka.check-timeout",
+                "10s");
+        assertSetupError(
+                r,
+                "kafka.timestamp-type is log-append-time but topic 'kv-audit-create-time' has"
+                        + " message.timestamp.type=CreateTime",
+                "Leave kafka.timestamp-type out");
+    }
+
+    /**
      * The Event Hubs preset (TLS and SASL, the connection string as password) pointed at the plaintext test broker:
      * the client cannot get in, and the line says so, bounded by kafka.check-timeout, without the secret.
      */

@@ -310,7 +310,7 @@ class FailFastTest {
         assertThat(r.exitCode()).as("exit status of --help: %s", r).isZero();
         assertThat(r.stdout())
                 .as("--help on stdout")
-                .contains("--out-of-orderness DURATION   (default: 30 s)", "--kafka.check-timeout", "--learning");
+                .contains("--idleness DURATION   (default: 1 min)", "--kafka.check-timeout", "--learning");
         assertThat(r.stderr()).as("nothing on stderr").isBlank();
     }
 

@@ -27,7 +27,9 @@ import org.apache.flink.util.FileUtils;
  *   --baselines true|false                run the single-threaded baselines (default true)
  *   --latency-rate 2000                   latency: input records per second
  *   --latency-seconds 40                  latency: length of the measured window per row
- *   --latency-configs G/O/C,...           latency: rows as delivery guarantee/out-of-orderness/checkpoint interval
+ *   --latency-configs G/O/C,...           latency: rows as delivery guarantee/out-of-orderness/checkpoint interval;
+ *                                         O "eventhubs" (the job's defaults for Event Hubs timestamps), "kafka"
+ *                                         (its defaults for producer timestamps) or a duration; C "default" or one
  *   --jmh-include REGEX                   JMH: which benchmarks (default all of io.kvwatch.bench.jmh)
  *   --jmh-forks 1                         JMH: forks per benchmark
  *

@@ -1,6 +1,7 @@
 package io.kvwatch.bench;
 
 import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.config.EventTimeSettings;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
 import io.kvwatch.testing.KafkaBroker;
@@ -47,6 +48,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * in twenty alerts; then traffic continues past the out-of-orderness bound, so that the last measured alerts can
  * leave. The alert's {@code kvwatch.origin} names its input record (partition, offset), whose append time the
  * producer learnt from the broker.
+ *
+ * <p>A row's out-of-orderness is {@code eventhubs}: the job's own defaults for broker timestamps, as it resolves them
+ * for Event Hubs (the topic is declared {@code kafka.timestamp-type=log-append-time}, which is what the Event Hubs
+ * preset implies, and no event-time setting is given); {@code kafka}: its defaults for a plain Kafka topic (producer
+ * timestamps assumed); or a duration, set by hand with quiet partitions following the clock after 5 s. A checkpoint
+ * interval of {@code default} leaves the job's own.
  */
 final class LatencyBench {
 
@@ -71,9 +78,10 @@ final class LatencyBench {
         List<String[]> configs = new ArrayList<>();
         for (String c : opts.getOrDefault(
                         "latency-configs",
-                        "at-least-once/100 ms/1 s,exactly-once/100 ms/1 s,at-least-once/30 s/10 s,exactly-once/30 s/10 s")
+                        "at-least-once/eventhubs/default,exactly-once/eventhubs/default,"
+                                + "at-least-once/kafka/default,exactly-once/kafka/default")
                 .split(",")) {
-            configs.add(c.split("/"));
+            configs.add(c.strip().split("/"));
         }
         StringBuilder table = new StringBuilder("### Alert latency (real broker, LogAppendTime; p=2, 2 partitions, "
                 + rate + " records/s, " + seconds + " s measured per row)\n\n"
@@ -83,7 +91,8 @@ final class LatencyBench {
         try (KafkaBroker broker = KafkaBroker.start()) {
             int n = 0;
             for (String[] c : configs) {
-                Result r = run(broker, "run" + (n++), c[0], c[1], TimeUtils.parseDuration(c[2]), rate, seconds, out);
+                Duration checkpoints = c[2].equals("default") ? null : TimeUtils.parseDuration(c[2]);
+                Result r = run(broker, "run" + (n++), c[0], c[1], checkpoints, rate, seconds, out);
                 table.append(String.format(
                         Locale.ROOT,
                         "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
@@ -109,7 +118,7 @@ final class LatencyBench {
             String name,
             String guarantee,
             String outOfOrderness,
-            Duration checkpoints,
+            Duration checkpointInterval,
             int rate,
             int seconds,
             Path out)
@@ -129,12 +138,27 @@ final class LatencyBench {
         settings.put("dead-letters.topic", "kv-dead-letters-" + name);
         settings.put("delivery-guarantee", guarantee);
         settings.put("transactional-id-prefix", "bench-" + name);
-        settings.put("out-of-orderness", outOfOrderness);
-        settings.put("idleness", "5 s");
-        settings.put("idle-watermark-follows-clock", "true"); // the topic's timestamps are the broker's
-        settings.put("checkpoint-interval", checkpoints.toMillis() + " ms");
+        switch (outOfOrderness) {
+            case "eventhubs" -> settings.put("kafka.timestamp-type", "log-append-time"); // as the preset implies
+            case "kafka" -> {} // plain Kafka: producer timestamps assumed
+            default -> {
+                settings.put("out-of-orderness", outOfOrderness);
+                settings.put("idleness", "5 s");
+                settings.put("idle-watermark-follows-clock", "true"); // the topic's timestamps are the broker's
+            }
+        }
+        if (checkpointInterval != null) {
+            settings.put("checkpoint-interval", checkpointInterval.toMillis() + " ms");
+        }
         settings.put("parallelism", "2");
         JobConfig config = JobConfig.of(settings);
+        // What the job resolves, not what the row asked for: the table shows the settings in force.
+        EventTimeSettings eventTime = EventTimeSettings.forKafka(config, false);
+        Duration checkpoints = config.get(JobOptions.CHECKPOINT_INTERVAL);
+        String shownOutOfOrderness = BenchMain.millis(eventTime.outOfOrderness().toMillis())
+                + (outOfOrderness.equals("eventhubs")
+                        ? " (Event Hubs defaults)"
+                        : outOfOrderness.equals("kafka") ? " (Kafka defaults)" : "");
 
         Configuration conf = new Configuration();
         LoopbackMiniCluster.withSlots(2).getConfiguration().toMap().forEach(conf::setString);
@@ -178,13 +202,12 @@ final class LatencyBench {
                         producer, in, traffic, rate, 1_000, null, next); // event time moves on, as with live traffic
             }
             BenchMain.log(name + ": preload alerted " + size(seen) + " of " + workload.terms + " terms; measuring "
-                    + guarantee + ", out-of-orderness " + outOfOrderness + ", checkpoints every " + checkpoints);
+                    + guarantee + ", " + eventTime.describe() + ", checkpoints every " + checkpoints);
 
             // Warm-up, measured window, and a tail that lets the window's last alerts out.
             next = paced(producer, in, traffic, rate, 10_000, null, next);
             next = paced(producer, in, traffic, rate, seconds * 1000L, appendTimes, next);
-            long tail = Math.max(
-                    10_000, config.get(JobOptions.OUT_OF_ORDERNESS).toMillis() + 2 * checkpoints.toMillis() + 5_000);
+            long tail = Math.max(10_000, eventTime.outOfOrderness().toMillis() + 2 * checkpoints.toMillis() + 5_000);
             paced(producer, in, traffic, rate, tail, null, next);
             stop.set(true);
             reader.join(10_000);
@@ -203,7 +226,7 @@ final class LatencyBench {
             }
             return new Result(
                     guarantee,
-                    outOfOrderness,
+                    shownOutOfOrderness,
                     checkpoints,
                     toAppend.size(),
                     sorted(toAppend),

@@ -118,23 +118,39 @@ public final class JobOptions {
 
     public static final ConfigOption<Duration> OUT_OF_ORDERNESS = key("out-of-orderness")
             .durationType()
-            .defaultValue(Duration.ofSeconds(30))
-            .withDescription("How far behind the newest timestamp a record may arrive and still be decided"
-                    + " as if in order. Alerts wait this long for the watermark.");
+            .noDefaultValue()
+            .withDescription("How far behind the newest timestamp of its partition a record may arrive and still"
+                    + " be decided as if in order. Alerts wait this long for the watermark. Default: 0 s for"
+                    + " Kafka input whose timestamps are broker append times ('kafka.timestamp-type', so Event"
+                    + " Hubs), which never go back within a partition; 30 s otherwise (producer-set timestamps,"
+                    + " files).");
 
     public static final ConfigOption<Duration> IDLENESS = key("idleness")
             .durationType()
             .defaultValue(Duration.ofMinutes(1))
             .withDescription("A source split (Kafka partition) without records for this long stops holding"
-                    + " back the watermark.");
+                    + " back the watermark. With 'idle-watermark-follows-clock', it applies to a partition not"
+                    + " known to be read up to its end (none of its records read yet since the start, or the last"
+                    + " one read more than 'idle-watermark-lag' after its append): one that may still be"
+                    + " fetching a backlog.");
 
     public static final ConfigOption<Boolean> IDLE_WATERMARK_FOLLOWS_CLOCK = key("idle-watermark-follows-clock")
             .booleanType()
             .noDefaultValue()
-            .withDescription("Kafka input: once a partition has been quiet for 'idleness', its watermark"
-                    + " follows the wall clock minus 'out-of-orderness', so that the last alerts leave"
-                    + " even when no more records come. Only right when record timestamps are broker append"
-                    + " times. Default: on for Event Hubs (the enqueued time), off for plain Kafka.");
+            .withDescription("Kafka input: a quiet partition's watermark follows the wall clock minus"
+                    + " 'idle-watermark-lag' (and 'out-of-orderness'), so that the last alerts leave within about"
+                    + " that lag even when no more records come: at once for a partition read up to its end, after"
+                    + " 'idleness' for any other. Only right when record timestamps are broker append times. Default: on for"
+                    + " 'kafka.timestamp-type' log-append-time (Event Hubs), off for create-time.");
+
+    public static final ConfigOption<Duration> IDLE_WATERMARK_LAG = key("idle-watermark-lag")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(1))
+            .withDescription("With 'idle-watermark-follows-clock': how far behind the wall clock a quiet"
+                    + " partition's watermark follows it. It must cover the time from the broker's append of a"
+                    + " record to the job reading it (fetch lag) plus the difference between the broker's and the"
+                    + " TaskManagers' clocks; a record that takes longer is late (decided at once, marked, never"
+                    + " dropped). The last alerts before a lull wait about this long.");
 
     // ---- input hygiene
 
@@ -206,6 +222,16 @@ public final class JobOptions {
             .defaultValue(false)
             .withDescription(
                     "Stop at the latest offsets seen when the job starts, then end: for backfills" + " and tests.");
+
+    public static final ConfigOption<TimestampType> KAFKA_TIMESTAMP_TYPE = key("kafka.timestamp-type")
+            .enumType(TimestampType.class)
+            .noDefaultValue()
+            .withDescription("What the input's Kafka record timestamps are: log-append-time (assigned by the"
+                    + " broker at append: a topic with message.timestamp.type=LogAppendTime, or an event hub's"
+                    + " enqueued time) or create-time (set by the producers, possibly late or skewed). It decides"
+                    + " the defaults of 'out-of-orderness' and 'idle-watermark-follows-clock'. Default:"
+                    + " log-append-time for Event Hubs (an event hub's default timestamp type; set create-time for"
+                    + " one configured with CreateTime), create-time for plain Kafka (its topics' default).");
 
     /**
      * Prefix for pass-through Kafka client properties: {@code kafka.properties.ssl.truststore.location=...} sets the
@@ -301,6 +327,24 @@ public final class JobOptions {
             return value;
         }
     }
+    /** Who stamps the input's Kafka record timestamps: the broker at append, or the producer. */
+    public enum TimestampType {
+        LOG_APPEND_TIME("log-append-time"),
+        CREATE_TIME("create-time");
+
+        private final String value;
+
+        TimestampType(String value) {
+            this.value = value;
+        }
+
+        /** The setting's spelling; Flink parses enum settings by it. */
+        @Override
+        public String toString() {
+            return value;
+        }
+    }
+
     // ---- state
 
     public static final ConfigOption<String> SAVEPOINT = key("savepoint")

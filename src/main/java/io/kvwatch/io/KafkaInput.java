@@ -1,5 +1,6 @@
 package io.kvwatch.io;
 
+import io.kvwatch.config.EventTimeSettings;
 import io.kvwatch.config.JobOptions.StartingOffsets;
 import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.model.RawMessage;
@@ -15,8 +16,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 /**
  * Event Hubs messages from Kafka topics, or from event hubs through the Event Hubs Kafka endpoint. Event time is the
  * Kafka record timestamp (the Event Hubs enqueued time), with watermarks generated per partition inside the source:
- * a partition that falls behind holds the watermark back, and one without records for the idleness timeout stops
- * doing so, so that a quiet partition cannot hold back alerts.
+ * a partition that falls behind holds the watermark back, and a quiet one does not hold back alerts: with broker
+ * timestamps its watermark follows the wall clock ({@link IngestTimeWatermarks}), otherwise it stops counting after
+ * the idleness timeout. The settings come resolved in {@link EventTimeSettings}.
  *
  * <p>Read positions are Flink state: a job restored from a checkpoint or savepoint resumes exactly there. They are
  * also committed to the consumer group at each completed checkpoint, for monitoring (consumer lag) and for a start
@@ -25,20 +27,12 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 public final class KafkaInput implements MessageInput {
 
     private final KafkaSettings kafka;
-    private final Duration outOfOrderness;
-    private final Duration idleness;
-    private final boolean idleFollowsClock;
+    private final EventTimeSettings eventTime;
 
-    public KafkaInput(KafkaSettings kafka, Duration outOfOrderness, Duration idleness) {
-        this(kafka, outOfOrderness, idleness, kafka.isEventHubs());
-    }
-
-    /** @param idleFollowsClock see {@link IngestTimeWatermarks}: right only for broker-assigned timestamps */
-    public KafkaInput(KafkaSettings kafka, Duration outOfOrderness, Duration idleness, boolean idleFollowsClock) {
+    /** @param eventTime the watermark settings; see {@link IngestTimeWatermarks} for those of broker timestamps */
+    public KafkaInput(KafkaSettings kafka, EventTimeSettings eventTime) {
         this.kafka = kafka;
-        this.outOfOrderness = outOfOrderness;
-        this.idleness = idleness;
-        this.idleFollowsClock = idleFollowsClock;
+        this.eventTime = eventTime;
     }
 
     @Override
@@ -54,17 +48,18 @@ public final class KafkaInput implements MessageInput {
         }
         // Given to the source (not assigned downstream), the strategy runs per partition; without a timestamp
         // assigner, each record's timestamp is its Kafka timestamp: the same value the parser takes as rule time.
-        Duration bound = outOfOrderness;
-        Duration idle = idleness;
+        Duration bound = eventTime.outOfOrderness();
+        Duration lag = eventTime.idleWatermarkLag();
+        Duration idle = eventTime.idleness();
         // A bounded read emits no watermark until its end, when Flink emits the final one: every decision waits for
         // the whole history, whatever order the partitions are read in (see MessageInput#bounded).
         WatermarkStrategy<RawMessage> watermarks = kafka.bounded()
                 ? WatermarkStrategy.noWatermarks()
-                : idleFollowsClock
+                : eventTime.idleFollowsClock()
                         ? WatermarkStrategy.<RawMessage>forGenerator(ctx -> new IngestTimeWatermarks<>(
-                                bound, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
-                        : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(outOfOrderness)
-                                .withIdleness(idleness);
+                                bound, lag, idle, ctx.getInputActivityClock(), System::currentTimeMillis))
+                        : WatermarkStrategy.<RawMessage>forBoundedOutOfOrderness(bound)
+                                .withIdleness(idle);
         return env.fromSource(builder.build(), watermarks, "Kafka " + String.join(",", kafka.topics()))
                 .uid("kafka-source");
     }

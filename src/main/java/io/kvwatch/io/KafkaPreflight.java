@@ -2,6 +2,7 @@ package io.kvwatch.io;
 
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.config.JobOptions.TimestampType;
 import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.config.SetupException;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,11 +24,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Before a local run reads or writes Kafka (or Event Hubs): can the cluster be reached, does it let the job in, and
@@ -37,9 +44,19 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  */
 public final class KafkaPreflight {
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaPreflight.class);
+
     private KafkaPreflight() {}
 
     public static void check(KafkaSettings kafka, Duration timeout) {
+        check(kafka, timeout, Optional.empty());
+    }
+
+    /**
+     * @param declared {@code kafka.timestamp-type} when set: on a plain Kafka cluster, compared with the input topics'
+     *     {@code message.timestamp.type}
+     */
+    public static void check(KafkaSettings kafka, Duration timeout, Optional<TimestampType> declared) {
         String cluster = kafka.isEventHubs()
                 ? "the Event Hubs namespace at " + kafka.bootstrapServers()
                 : "the Kafka cluster at " + kafka.bootstrapServers();
@@ -86,11 +103,65 @@ public final class KafkaPreflight {
                     throw new SetupException("Interrupted while checking " + cluster);
                 }
             }
+            if (missing.isEmpty() && kafka.readsKafka() && !kafka.isEventHubs()) {
+                checkTimestampTypes(client, kafka.topics(), declared, deadline);
+            }
         }
         if (!missing.isEmpty()) {
             throw new SetupException("No topic " + String.join(", ", missing) + " on " + cluster + ": create "
                     + (missing.size() == 1 ? "it, or correct the name" : "them, or correct the names")
                     + " (the job creates no topics)");
+        }
+    }
+
+    /**
+     * Who stamps the input topics' timestamps decides the event-time defaults ({@code EventTimeSettings}); a plain
+     * Kafka cluster says so in each topic's {@code message.timestamp.type}. Declared {@code log-append-time} on a
+     * {@code CreateTime} topic, quiet partitions would follow the clock past producers' late timestamps: refused. Left
+     * undeclared on {@code LogAppendTime} topics, the job waits 30 s it need not: said in the log. A cluster that does
+     * not let the job describe configurations is not asked again; the run goes on (a cluster submission never asks).
+     */
+    private static void checkTimestampTypes(
+            Admin client, List<String> topics, Optional<TimestampType> declared, long deadline) {
+        Map<String, String> types = new LinkedHashMap<>();
+        try {
+            List<ConfigResource> resources = topics.stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t))
+                    .toList();
+            Map<ConfigResource, Config> configs = client.describeConfigs(resources)
+                    .all()
+                    .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            for (ConfigResource r : resources) {
+                ConfigEntry entry =
+                        configs.get(r) == null ? null : configs.get(r).get("message.timestamp.type");
+                if (entry != null && entry.value() != null) {
+                    types.put(r.name(), entry.value());
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("Cannot read the input topics' message.timestamp.type", e);
+            return;
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        List<String> createTime = types.entrySet().stream()
+                .filter(e -> e.getValue().equals("CreateTime"))
+                .map(Map.Entry::getKey)
+                .toList();
+        if (declared.orElse(null) == TimestampType.LOG_APPEND_TIME && !createTime.isEmpty()) {
+            throw new SetupException(JobOptions.KAFKA_TIMESTAMP_TYPE.key() + " is log-append-time but topic '"
+                    + createTime.get(0) + "' has message.timestamp.type=CreateTime: its timestamps are the"
+                    + " producers', which may be late, and would be taken as the broker's. Leave "
+                    + JobOptions.KAFKA_TIMESTAMP_TYPE.key() + " out, or set the topic's message.timestamp.type to"
+                    + " LogAppendTime");
+        }
+        if (declared.isEmpty() && types.size() == topics.size() && createTime.isEmpty()) {
+            LOG.info(
+                    "The input topic(s) {} stamp LogAppendTime: with --{} log-append-time alerts would leave within"
+                            + " about a second of their records instead of 30 s (docs/semantics.md, Time)",
+                    topics,
+                    JobOptions.KAFKA_TIMESTAMP_TYPE.key());
         }
     }
 

@@ -23,7 +23,12 @@ class JobConfigTest {
         assertThat(KeyVaultNewTermsJob.rule(c).historyWindow())
                 .as("the bundled rule's window")
                 .isEqualTo(Duration.ofDays(14));
-        assertThat(c.get(JobOptions.OUT_OF_ORDERNESS)).isGreaterThanOrEqualTo(Duration.ofSeconds(30));
+        assertThat(c.getOptional(JobOptions.OUT_OF_ORDERNESS))
+                .as("derived from the input, not set")
+                .isEmpty();
+        assertThat(EventTimeSettings.forRecordTime(c).outOfOrderness())
+                .as("the bound for the sample's record times")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(30));
         assertThat(c.get(JobOptions.REQUIRE_2XX)).isFalse();
         assertThat(c.getOptional(JobOptions.INPUT)).isEmpty();
     }

@@ -184,7 +184,9 @@ class OptionsCannotBeMisreadTest {
         }
         assertThat(help)
                 .contains(
-                        "--out-of-orderness DURATION   (default: 30 s)",
+                        "--idleness DURATION   (default: 1 min)",
+                        "--out-of-orderness DURATION\n",
+                        "--kafka.timestamp-type log-append-time|create-time\n",
                         "--input PATH",
                         "--learning   (default: false)",
                         "--kafka.starting-offsets CHOICE   (default: committed-earliest)",

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.config.EventTimeSettings;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.JobOptions;
+import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.config.ManagedServiceProperties;
 import java.io.IOException;
 import java.io.InputStream;
@@ -191,7 +193,11 @@ class DeployFilesTest {
         assertThat(config.get(JobOptions.KAFKA_TOPIC)).isEqualTo("keyvault-audit");
         assertThat(config.get(JobOptions.ALERTS_TOPIC)).isEqualTo("keyvault-alerts");
         assertThat(config.get(JobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
-        assertThat(config.get(JobOptions.OUT_OF_ORDERNESS)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(EventTimeSettings.forKafka(config, KafkaSettings.from(config).orElseThrow()))
+                .as("the Event Hubs defaults: no wait within a partition, quiet partitions follow the clock")
+                .isEqualTo(EventTimeSettings.forKafka(JobConfig.of(Map.of()), true))
+                .extracting(EventTimeSettings::outOfOrderness)
+                .isEqualTo(Duration.ZERO);
         assertThat(config.get(JobOptions.STATE_TTL)).isEqualTo(Duration.ofDays(15));
         assertThat(config.eventHubsConnectionString()).isPresent();
     }

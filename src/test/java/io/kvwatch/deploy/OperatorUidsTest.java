@@ -3,6 +3,7 @@ package io.kvwatch.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvwatch.KeyVaultNewTermsJob;
+import io.kvwatch.config.EventTimeSettings;
 import io.kvwatch.config.JobConfig;
 import io.kvwatch.config.KafkaSettings;
 import io.kvwatch.io.FileInput;
@@ -11,7 +12,6 @@ import io.kvwatch.io.KafkaOutputs;
 import io.kvwatch.io.LocalOutputs;
 import io.kvwatch.io.MessageInput;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -69,7 +69,7 @@ class OperatorUidsTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         new KeyVaultNewTermsJob(
                         config,
-                        new KafkaInput(kafka, Duration.ofSeconds(30), Duration.ofMinutes(1)),
+                        new KafkaInput(kafka, EventTimeSettings.forKafka(config, kafka)),
                         new KafkaOutputs(kafka))
                 .build(env);
         assertEveryOperatorHasAUidAndAName(env.getStreamGraph());
