@@ -40,7 +40,8 @@ final class ThroughputBench {
             double cpuSeconds,
             double preloadSeconds,
             Checkpoint incremental,
-            Checkpoint full) {
+            Checkpoint full,
+            long heapBytes) {
         double recordsPerSecond() {
             return records / seconds;
         }
@@ -60,8 +61,16 @@ final class ThroughputBench {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
 
+    /**
+     * @param termCleanup the job's {@code term-cleanup}, or null for its default (a stream: {@code ttl})
+     */
     static Result run(
-            BenchWorkload workload, BenchWorkload.Measured measured, int parallelism, String backend, Path workDir)
+            BenchWorkload workload,
+            BenchWorkload.Measured measured,
+            int parallelism,
+            String backend,
+            String termCleanup,
+            Path workDir)
             throws Exception {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
         Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
@@ -91,19 +100,26 @@ final class ThroughputBench {
                 .build())) {
             cluster.start();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            JobConfig config = JobConfig.of(Map.of(
+            Map<String, String> settings = new java.util.HashMap<>(Map.of(
                     "parallelism", Integer.toString(parallelism),
                     "learning", "true",
                     "learning-period", "12 h"));
+            if (termCleanup != null) {
+                settings.put("term-cleanup", termCleanup);
+            }
+            JobConfig config = JobConfig.of(settings);
             new KeyVaultNewTermsJob(config, new BenchOutputs.Input(), new BenchOutputs()).build(env);
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName("bench " + backend + " p" + parallelism + " " + workload.terms);
+            long heapBefore = usedHeapAfterGc();
             long started = System.nanoTime();
             JobID job = cluster.submitJob(graph).get().getJobID();
 
             await(run.preloaded, "preload");
             Checkpoint first = checkpoint(cluster, job, rocks ? CheckpointType.INCREMENTAL : CheckpointType.FULL);
             double preloadSeconds = (System.nanoTime() - started) / 1e9 - first.millis() / 1e3;
+            // Once the checkpoint is complete every preloaded record is in the state (the barrier followed them).
+            long heapBytes = usedHeapAfterGc() - heapBefore;
             Checkpoint full = rocks ? checkpoint(cluster, job, CheckpointType.FULL) : first;
 
             jdk.jfr.Recording profile = startProfile();
@@ -118,10 +134,25 @@ final class ThroughputBench {
                     run.measuredCpuSeconds(),
                     preloadSeconds,
                     rocks ? first : null,
-                    full);
+                    full,
+                    heapBytes);
         } finally {
             PreloadedSource.current = null;
         }
+    }
+
+    /**
+     * The heap in use after a full collection ({@code System.gc()} is one with G1 unless the JVM is told otherwise):
+     * measured before the job is submitted and after its preload, the difference is the heap the job's state (and
+     * the running job) takes. RocksDB keeps its state off the heap.
+     */
+    private static long usedHeapAfterGc() {
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+        }
+        return java.lang.management.ManagementFactory.getMemoryMXBean()
+                .getHeapMemoryUsage()
+                .getUsed();
     }
 
     /** With {@code -Dbench.jfr=true}, a JFR recording (settings "profile") of the timed phase only. */
