@@ -70,6 +70,7 @@ final class ThroughputBench {
             int parallelism,
             String backend,
             String termCleanup,
+            Map<String, String> flinkConf,
             Path workDir)
             throws Exception {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
@@ -89,6 +90,7 @@ final class ThroughputBench {
         conf.setString("state.backend.rocksdb.localdir", rocksdb.toString());
         // RocksDB's block cache and write buffers come from managed memory: 1 GiB for the one TaskManager.
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(1024));
+        flinkConf.forEach(conf::setString); // --flink-conf: tuning under test
 
         int timedFrom = measured.timedFrom();
         PreloadedSource.Run run = new PreloadedSource.Run(workload, measured.messages(), parallelism, timedFrom);
