@@ -113,10 +113,13 @@ final class ThroughputBench {
             new KeyVaultNewTermsJob(config, new BenchOutputs.Input(), new BenchOutputs()).build(env);
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName("bench " + backend + " p" + parallelism + " " + workload.terms);
+            JobID job = cluster.submitJob(graph).get().getJobID();
+            // The job runs, its sources hold the preload back: the heap now has everything but the terms' state
+            // (and whatever a previous run in this JVM left, which is in both measurements).
+            await(run.started, "job start");
             long heapBefore = usedHeapAfterGc();
             long started = System.nanoTime();
-            JobID job = cluster.submitJob(graph).get().getJobID();
-
+            run.startPreload();
             await(run.preloaded, "preload");
             Checkpoint first = checkpoint(cluster, job, rocks ? CheckpointType.INCREMENTAL : CheckpointType.FULL);
             double preloadSeconds = (System.nanoTime() - started) / 1e9 - first.millis() / 1e3;
@@ -145,16 +148,23 @@ final class ThroughputBench {
 
     /**
      * The heap in use after a full collection ({@code System.gc()} is one with G1 unless the JVM is told otherwise):
-     * measured before the job is submitted and after its preload, the difference is the heap the job's state (and
-     * the running job) takes. RocksDB keeps its state off the heap.
+     * measured once the job runs (its sources holding the preload back) and after the preload, the difference is the
+     * heap the terms' state takes. RocksDB keeps its state off the heap (but for the timers it caches on the heap).
      */
-    private static long usedHeapAfterGc() {
-        for (int i = 0; i < 2; i++) {
+    private static long usedHeapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 10; i++) { // until two collections in a row agree within 1 MB
             System.gc();
+            long now = java.lang.management.ManagementFactory.getMemoryMXBean()
+                    .getHeapMemoryUsage()
+                    .getUsed();
+            if (Math.abs(now - used) < (1 << 20)) {
+                return now;
+            }
+            used = now;
+            Thread.sleep(200);
         }
-        return java.lang.management.ManagementFactory.getMemoryMXBean()
-                .getHeapMemoryUsage()
-                .getUsed();
+        return used;
     }
 
     /** With {@code -Dbench.jfr=true}, a JFR recording (settings "profile") of the timed phase only. */
