@@ -6,6 +6,7 @@ import io.kvwatch.config.OptionRanges;
 import io.kvwatch.config.OptionsHelp;
 import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.FirstSeenDetector;
+import io.kvwatch.detect.TermCleanup;
 import io.kvwatch.detect.TermHistoryBootstrap;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
@@ -42,6 +43,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <p>A batch job. Settings ({@link JobOptions}): {@code input} (file or directory, required), {@code savepoint} (the
  * directory to write, required), {@code dead-letters}, {@code parallelism}; and those that must equal the job's:
  * {@code rule}, {@code history-window}, {@code max-parallelism}, {@code require-2xx}, {@code max-message-size}.
+ * {@code term-cleanup} says whether each term gets its cleanup timer: by default it does (event-time), which suits
+ * a job in either mode (in TTL mode the timers fire once, prune, and are gone); {@code term-cleanup=ttl} writes none,
+ * for a job that runs in TTL mode, and a smaller savepoint.
  */
 public final class BootstrapHistory {
 
@@ -114,7 +118,9 @@ public final class BootstrapHistory {
                         KeyVaultNewTermsJob.counting(records, config, rule))
                 .keyBy(new KeyVaultNewTermsJob.ByTerm(), TypeInformation.of(TermKey.class))
                 .transform(new TermHistoryBootstrap(
-                        window, config.getOptional(JobOptions.STATE_TTL).orElse(null)));
+                        window,
+                        config.getOptional(JobOptions.STATE_TTL).orElse(null),
+                        config.getOptional(JobOptions.TERM_CLEANUP).orElse(TermCleanup.EVENT_TIME)));
 
         // Savepoints are written in the canonical format, which every state backend restores: the job may run on
         // RocksDB. The heap backend needs no native library, and one long[] per term fits it easily.

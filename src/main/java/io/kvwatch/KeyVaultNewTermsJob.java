@@ -13,6 +13,7 @@ import io.kvwatch.config.OptionsHelp;
 import io.kvwatch.config.SetupException;
 import io.kvwatch.detect.EarliestRuleTime;
 import io.kvwatch.detect.FirstSeenDetector;
+import io.kvwatch.detect.TermCleanup;
 import io.kvwatch.io.DeadLetterDocument;
 import io.kvwatch.io.FileInput;
 import io.kvwatch.io.JobOutputs;
@@ -177,6 +178,15 @@ public final class KeyVaultNewTermsJob {
                 .orElse(rule);
     }
 
+    /**
+     * How terms not seen again are freed: {@code term-cleanup}, else by the input. A bounded input (files, the sample,
+     * a bounded Kafka read) runs event time far ahead of processing time, so only event-time timers bound its state;
+     * a live stream's processing time tracks its event time, and the TTL saves the timer row per term.
+     */
+    public static TermCleanup termCleanup(JobConfig config, MessageInput input) {
+        return config.getOptional(JobOptions.TERM_CLEANUP).orElse(TermCleanup.defaultFor(input.bounded()));
+    }
+
     /** Kafka (or Event Hubs) when {@code kafka.topic} is set; else the files of {@code input}, or the sample. */
     public static MessageInput inputFrom(JobConfig config) {
         Optional<KafkaSettings> kafka = KafkaSettings.from(config).filter(KafkaSettings::readsKafka);
@@ -221,7 +231,8 @@ public final class KeyVaultNewTermsJob {
                 .process(new FirstSeenDetector(
                         window,
                         learningPeriod(),
-                        config.getOptional(JobOptions.STATE_TTL).orElse(null)))
+                        config.getOptional(JobOptions.STATE_TTL).orElse(null),
+                        termCleanup(config, input)))
                 .uid(FirstSeenDetector.UID)
                 .name("First seen in " + rule.historyWindowText());
 

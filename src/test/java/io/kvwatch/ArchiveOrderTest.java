@@ -187,7 +187,7 @@ class ArchiveOrderTest {
     }
 
     /** The lines in a random order, over files of uneven sizes. */
-    private static Path writeShuffled(List<String> lines, Path target) throws Exception {
+    static Path writeShuffled(List<String> lines, Path target) throws Exception {
         List<String> shuffled = new ArrayList<>(lines);
         Random random = new Random(7);
         Collections.shuffle(shuffled, random);

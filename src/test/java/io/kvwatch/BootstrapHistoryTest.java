@@ -213,6 +213,50 @@ class BootstrapHistoryTest {
         }
     }
 
+    /** For a job in TTL mode the bootstrap writes no timers, and the job decides on the history exactly alike. */
+    @Test
+    void withTermCleanupTtlTheSavepointHoldsNoTimersAndTheJobInTtlModeAlertsAlike() throws Exception {
+        Path ttlSavepoint = dir.resolve("savepoint-ttl");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        new BootstrapHistory(
+                        JobConfig.of(Map.of(
+                                "savepoint", ttlSavepoint.toString(), "parallelism", "2", "term-cleanup", "ttl")),
+                        FileInput.of(history.toString()),
+                        new CollectingOutputs())
+                .build(env);
+        env.execute("bootstrap, ttl mode");
+
+        List<TermState> terms = new ArrayList<>();
+        SavepointReader.read(
+                        StreamExecutionEnvironment.getExecutionEnvironment(),
+                        ttlSavepoint.toString(),
+                        new HashMapStateBackend())
+                .readKeyedState(OperatorIdentifier.forUid(FirstSeenDetector.UID), new ReadTermState())
+                .executeAndCollect()
+                .forEachRemaining(terms::add);
+        Map<String, List<Long>> sightings = historySightingsByKey();
+        assertThat(terms).extracting(TermState::key).containsExactlyInAnyOrderElementsOf(sightings.keySet());
+        for (TermState term : terms) {
+            assertThat(term.episodes)
+                    .as("episodes of %s", term.key)
+                    .containsExactly(episodesOf(sightings.get(term.key)));
+            assertThat(term.timers).as("no timer for %s", term.key).isEmpty();
+        }
+
+        Map<String, String> settings = Map.of("parallelism", "2", "term-cleanup", "ttl");
+        List<Alerted> restored = alerted(CollectingOutputs.runJob(
+                week3,
+                Map.of("parallelism", "2", "term-cleanup", "ttl", "savepoint", ttlSavepoint.toString()),
+                watermarksAtTheEndOnly()));
+        List<Alerted> whole = alerted(CollectingOutputs.runJob(allWeeks, settings, watermarksAtTheEndOnly())).stream()
+                .filter(a -> a.time() >= WEEK_3)
+                .toList();
+        assertThat(restored)
+                .as("week 3 from the timer-less bootstrap, in ttl mode, as one ttl-mode run over all three weeks")
+                .containsExactlyInAnyOrderElementsOf(whole)
+                .containsExactlyInAnyOrderElementsOf(oracleAlertsInWeek3());
+    }
+
     @Test
     void restoredDetectorNamesTheHistoryInReAlertsAndCleansEveryBootstrappedTermUp() throws Exception {
         int terms = historySightingsByKey().size();

@@ -114,7 +114,11 @@ class SoakTest {
         job.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
         env.configure(job);
         CountingOutputs outputs = new CountingOutputs();
-        new KeyVaultNewTermsJob(JobConfig.of(Map.of("parallelism", "1")), traffic, outputs).build(env);
+        // The input is a stream (as Kafka), whose default is term-cleanup=ttl: state bounded by processing time.
+        // Here 63 days of event time pass in seconds, so only the event-time cleanup can keep the state flat.
+        new KeyVaultNewTermsJob(
+                        JobConfig.of(Map.of("parallelism", "1", "term-cleanup", "event-time")), traffic, outputs)
+                .build(env);
         JobClient client = env.executeAsync("soak-" + name);
         Rest rest = new Rest(FLINK.getClientConfiguration());
 

@@ -21,6 +21,8 @@ import org.apache.flink.util.FileUtils;
  *   --terms 1000000,10000000              distinct terms preloaded into the state
  *   --parallelism 1,2                     job parallelism
  *   --backends hashmap,rocksdb            state backends
+ *   --term-cleanup ttl,event-time         the job's term-cleanup modes to run (default: the job's default, ttl)
+ *   --flink-conf k=v;k=v                  Flink settings over the bench's own (e.g. RocksDB tuning)
  *   --records 1000000                     records in the timed phase
  *   --runs 3                              runs per configuration (the table shows medians)
  *   --runs-large 1                        runs per configuration at 10 M terms and more
@@ -71,6 +73,8 @@ public final class BenchMain {
                 .mapToInt(Integer::parseInt)
                 .toArray();
         String[] backends = opts.getOrDefault("backends", "hashmap,rocksdb").split(",");
+        String[] cleanups =
+                opts.containsKey("term-cleanup") ? opts.get("term-cleanup").split(",") : new String[] {null};
         long records = Long.parseLong(opts.getOrDefault("records", "1000000"));
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         int runsLarge = Integer.parseInt(opts.getOrDefault("runs-large", "1"));
@@ -79,9 +83,9 @@ public final class BenchMain {
         table.append("### Throughput and state (medians of the runs shown)\n\n")
                 .append(
                         "| terms | state | p | runs | records/s | per core (÷ p) | per CPU-second | ÷ plain loop | ÷ plain loop (CPU) "
-                                + "| bytes/term full | bytes/term incremental | checkpoint full | checkpoint incremental "
-                                + "| preload | load (1 min) |\n")
-                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                                + "| bytes/term full | bytes/term incremental | heap bytes/term | checkpoint full "
+                                + "| checkpoint incremental | preload | load (1 min) |\n")
+                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         StringBuilder baselines = new StringBuilder("### Same-run baselines (single thread, same bytes)\n\n"
                 + "| terms | plain loop (Jackson tree, HashMap<String,Long>) records/s | per CPU-second "
                 + "| job code loop (the job's parser, filter, digest, episodes; HashMap) records/s | per CPU-second "
@@ -118,68 +122,77 @@ public final class BenchMain {
                     Machine.load()));
 
             for (String backend : backends) {
-                for (int p : parallelisms) {
-                    List<ThroughputBench.Result> results = new ArrayList<>();
-                    List<String> loads = new ArrayList<>();
-                    for (int i = 0; i < r; i++) {
-                        loads.add(Machine.load());
-                        log("run " + (i + 1) + "/" + r + ": " + backend + " p=" + p + " terms=" + terms + " load "
-                                + loads.get(i));
-                        Path work = Files.createTempDirectory(out, "run-");
-                        try {
-                            ThroughputBench.Result res = ThroughputBench.run(workload, measured, p, backend, work);
-                            log(String.format(
-                                    Locale.ROOT,
-                                    "  %.0f records/s (%.0f per core, %.0f per CPU-second) over %.1f s; "
-                                            + "preload %.0f s; full checkpoint %d bytes in %d ms%s",
-                                    res.recordsPerSecond(),
-                                    res.perCore(),
-                                    res.perCpuSecond(),
-                                    res.seconds(),
-                                    res.preloadSeconds(),
-                                    res.full().bytes(),
-                                    res.full().millis(),
-                                    res.incremental() == null
-                                            ? ""
-                                            : "; incremental "
-                                                    + res.incremental().bytes() + " bytes in "
-                                                    + res.incremental().millis() + " ms"));
-                            results.add(res);
-                        } finally {
-                            FileUtils.deleteDirectoryQuietly(work.toFile());
+                for (String cleanup : cleanups) {
+                    for (int p : parallelisms) {
+                        List<ThroughputBench.Result> results = new ArrayList<>();
+                        List<String> loads = new ArrayList<>();
+                        for (int i = 0; i < r; i++) {
+                            loads.add(Machine.load());
+                            log("run " + (i + 1) + "/" + r + ": " + backend + " p=" + p + " terms=" + terms
+                                    + " term-cleanup=" + (cleanup == null ? "default" : cleanup) + " load "
+                                    + loads.get(i));
+                            Path work = Files.createTempDirectory(out, "run-");
+                            try {
+                                ThroughputBench.Result res = ThroughputBench.run(
+                                        workload, measured, p, backend, cleanup, flinkConf(opts), work);
+                                log(String.format(
+                                        Locale.ROOT,
+                                        "  %.0f records/s (%.0f per core, %.0f per CPU-second) over %.1f s; "
+                                                + "preload %.0f s; heap %d bytes; full checkpoint %d bytes in %d ms%s",
+                                        res.recordsPerSecond(),
+                                        res.perCore(),
+                                        res.perCpuSecond(),
+                                        res.seconds(),
+                                        res.preloadSeconds(),
+                                        res.heapBytes(),
+                                        res.full().bytes(),
+                                        res.full().millis(),
+                                        res.incremental() == null
+                                                ? ""
+                                                : "; incremental "
+                                                        + res.incremental().bytes() + " bytes in "
+                                                        + res.incremental().millis() + " ms"));
+                                results.add(res);
+                            } finally {
+                                FileUtils.deleteDirectoryQuietly(work.toFile());
+                            }
                         }
+                        double total = median(results, ThroughputBench.Result::recordsPerSecond);
+                        double perCpu = median(results, ThroughputBench.Result::perCpuSecond);
+                        boolean rocks = backend.equals("rocksdb");
+                        table.append(String.format(
+                                Locale.ROOT,
+                                "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %.0f | %s | %.0f | %s | %s | %.0f s | %s |\n",
+                                millions(terms),
+                                backend + " (" + (cleanup == null ? "ttl" : cleanup) + ")",
+                                p,
+                                r,
+                                rate(total),
+                                rate(median(results, ThroughputBench.Result::perCore)),
+                                rate(perCpu),
+                                percent(total / plain.perSecond()),
+                                percent(perCpu / plain.perCpuSecond()),
+                                median(results, x -> (double) x.full().bytes() / terms),
+                                rocks
+                                        ? String.format(
+                                                Locale.ROOT,
+                                                "%.0f",
+                                                median(
+                                                        results,
+                                                        x -> (double) x.incremental()
+                                                                        .bytes()
+                                                                / terms))
+                                        : "–",
+                                median(results, x -> (double) x.heapBytes() / terms),
+                                millis(median(results, x -> x.full().millis())),
+                                rocks
+                                        ? millis(median(
+                                                results, x -> x.incremental().millis()))
+                                        : "–",
+                                median(results, ThroughputBench.Result::preloadSeconds),
+                                String.join(", ", loads)));
+                        System.out.println(table);
                     }
-                    double total = median(results, ThroughputBench.Result::recordsPerSecond);
-                    double perCpu = median(results, ThroughputBench.Result::perCpuSecond);
-                    boolean rocks = backend.equals("rocksdb");
-                    table.append(String.format(
-                            Locale.ROOT,
-                            "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %.0f s | %s |\n",
-                            millions(terms),
-                            backend,
-                            p,
-                            r,
-                            rate(total),
-                            rate(median(results, ThroughputBench.Result::perCore)),
-                            rate(perCpu),
-                            percent(total / plain.perSecond()),
-                            percent(perCpu / plain.perCpuSecond()),
-                            median(results, x -> (double) x.full().bytes() / terms),
-                            rocks
-                                    ? String.format(
-                                            Locale.ROOT,
-                                            "%.0f",
-                                            median(
-                                                    results,
-                                                    x -> (double) x.incremental()
-                                                                    .bytes()
-                                                            / terms))
-                                    : "–",
-                            millis(median(results, x -> x.full().millis())),
-                            rocks ? millis(median(results, x -> x.incremental().millis())) : "–",
-                            median(results, ThroughputBench.Result::preloadSeconds),
-                            String.join(", ", loads)));
-                    System.out.println(table);
                 }
             }
         }
@@ -219,6 +232,18 @@ public final class BenchMain {
 
     static void log(String s) {
         System.out.println("[bench " + java.time.LocalTime.now().withNano(0) + "] " + s);
+    }
+
+    /** {@code --flink-conf k=v;k=v}: Flink settings laid over the bench's own. */
+    static Map<String, String> flinkConf(Map<String, String> opts) {
+        Map<String, String> conf = new LinkedHashMap<>();
+        for (String kv : opts.getOrDefault("flink-conf", "").split(";")) {
+            if (!kv.isBlank()) {
+                int eq = kv.indexOf('=');
+                conf.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            }
+        }
+        return conf;
     }
 
     static Map<String, String> parse(String[] args) {

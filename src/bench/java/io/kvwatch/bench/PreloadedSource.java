@@ -38,6 +38,11 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         final CountDownLatch preloaded;
         final CountDownLatch finished;
         final CompletableFuture<Void> measureGate = new CompletableFuture<>();
+        /** Opened once the job runs, so that the heap can be measured without its state first. */
+        final CompletableFuture<Void> preloadGate = new CompletableFuture<>();
+        /** Counted down by each reader when it is ready to preload (the job is running). */
+        final CountDownLatch started;
+
         final AtomicLong firstMeasuredNanos = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong lastMeasuredNanos = new AtomicLong(Long.MIN_VALUE);
         /** CPU time of the whole JVM (every thread: tasks, network, GC, JIT) at the same two moments. */
@@ -53,7 +58,12 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
             this.timedFrom = timedFrom;
             this.parallelism = parallelism;
             this.preloaded = new CountDownLatch(parallelism);
+            this.started = new CountDownLatch(parallelism);
             this.finished = new CountDownLatch(parallelism);
+        }
+
+        void startPreload() {
+            preloadGate.complete(null);
         }
 
         void startMeasuring() {
@@ -115,6 +125,7 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
         private long nextPreload;
         private int nextMeasured;
         private boolean preloadReported;
+        private boolean startReported;
         private boolean finishReported;
         private boolean timing;
         private final CompletableFuture<Void> never = new CompletableFuture<>();
@@ -131,6 +142,13 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
 
         @Override
         public InputStatus pollNext(ReaderOutput<RawMessage> output) {
+            if (!startReported) {
+                startReported = true;
+                run.started.countDown();
+            }
+            if (!run.preloadGate.isDone()) {
+                return InputStatus.NOTHING_AVAILABLE;
+            }
             if (nextPreload < run.workload.preloadEnvelopes()) {
                 output.collect(
                         new RawMessage(run.workload.preloadEnvelope(nextPreload), RawMessage.NO_TIMESTAMP, "preload"));
@@ -165,6 +183,9 @@ final class PreloadedSource implements Source<RawMessage, PreloadedSource.Split,
 
         @Override
         public CompletableFuture<Void> isAvailable() {
+            if (!run.preloadGate.isDone()) {
+                return run.preloadGate;
+            }
             if (nextPreload < run.workload.preloadEnvelopes()) {
                 return CompletableFuture.completedFuture(null);
             }

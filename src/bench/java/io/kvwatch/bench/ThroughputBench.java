@@ -40,7 +40,8 @@ final class ThroughputBench {
             double cpuSeconds,
             double preloadSeconds,
             Checkpoint incremental,
-            Checkpoint full) {
+            Checkpoint full,
+            long heapBytes) {
         double recordsPerSecond() {
             return records / seconds;
         }
@@ -60,8 +61,17 @@ final class ThroughputBench {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
 
+    /**
+     * @param termCleanup the job's {@code term-cleanup}, or null for its default (a stream: {@code ttl})
+     */
     static Result run(
-            BenchWorkload workload, BenchWorkload.Measured measured, int parallelism, String backend, Path workDir)
+            BenchWorkload workload,
+            BenchWorkload.Measured measured,
+            int parallelism,
+            String backend,
+            String termCleanup,
+            Map<String, String> flinkConf,
+            Path workDir)
             throws Exception {
         Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
         Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
@@ -80,6 +90,7 @@ final class ThroughputBench {
         conf.setString("state.backend.rocksdb.localdir", rocksdb.toString());
         // RocksDB's block cache and write buffers come from managed memory: 1 GiB for the one TaskManager.
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(1024));
+        flinkConf.forEach(conf::setString); // --flink-conf: tuning under test
 
         int timedFrom = measured.timedFrom();
         PreloadedSource.Run run = new PreloadedSource.Run(workload, measured.messages(), parallelism, timedFrom);
@@ -91,19 +102,29 @@ final class ThroughputBench {
                 .build())) {
             cluster.start();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            JobConfig config = JobConfig.of(Map.of(
+            Map<String, String> settings = new java.util.HashMap<>(Map.of(
                     "parallelism", Integer.toString(parallelism),
                     "learning", "true",
                     "learning-period", "12 h"));
+            if (termCleanup != null) {
+                settings.put("term-cleanup", termCleanup);
+            }
+            JobConfig config = JobConfig.of(settings);
             new KeyVaultNewTermsJob(config, new BenchOutputs.Input(), new BenchOutputs()).build(env);
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName("bench " + backend + " p" + parallelism + " " + workload.terms);
-            long started = System.nanoTime();
             JobID job = cluster.submitJob(graph).get().getJobID();
-
+            // The job runs, its sources hold the preload back: the heap now has everything but the terms' state
+            // (and whatever a previous run in this JVM left, which is in both measurements).
+            await(run.started, "job start");
+            long heapBefore = usedHeapAfterGc();
+            long started = System.nanoTime();
+            run.startPreload();
             await(run.preloaded, "preload");
             Checkpoint first = checkpoint(cluster, job, rocks ? CheckpointType.INCREMENTAL : CheckpointType.FULL);
             double preloadSeconds = (System.nanoTime() - started) / 1e9 - first.millis() / 1e3;
+            // Once the checkpoint is complete every preloaded record is in the state (the barrier followed them).
+            long heapBytes = usedHeapAfterGc() - heapBefore;
             Checkpoint full = rocks ? checkpoint(cluster, job, CheckpointType.FULL) : first;
 
             jdk.jfr.Recording profile = startProfile();
@@ -118,10 +139,32 @@ final class ThroughputBench {
                     run.measuredCpuSeconds(),
                     preloadSeconds,
                     rocks ? first : null,
-                    full);
+                    full,
+                    heapBytes);
         } finally {
             PreloadedSource.current = null;
         }
+    }
+
+    /**
+     * The heap in use after a full collection ({@code System.gc()} is one with G1 unless the JVM is told otherwise):
+     * measured once the job runs (its sources holding the preload back) and after the preload, the difference is the
+     * heap the terms' state takes. RocksDB keeps its state off the heap (but for the timers it caches on the heap).
+     */
+    private static long usedHeapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 10; i++) { // until two collections in a row agree within 1 MB
+            System.gc();
+            long now = java.lang.management.ManagementFactory.getMemoryMXBean()
+                    .getHeapMemoryUsage()
+                    .getUsed();
+            if (Math.abs(now - used) < (1 << 20)) {
+                return now;
+            }
+            used = now;
+            Thread.sleep(200);
+        }
+        return used;
     }
 
     /** With {@code -Dbench.jfr=true}, a JFR recording (settings "profile") of the timed phase only. */

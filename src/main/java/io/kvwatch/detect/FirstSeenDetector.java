@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -37,12 +38,16 @@ import org.apache.flink.util.TimeUtils;
  * is late, whatever the order of arrival.
  *
  * <p>State per term: the episodes of {@link TermHistory} and the alerts waiting for the watermark. Correctness comes
- * from the event times kept in state; an event-time timer drops the term once the watermark is a full window past
- * its last sighting. Flink's TTL runs on processing time, so it is only a backstop for terms whose timers cannot
- * fire (event time stalled), by default a day longer than the window. It forgets no term the rule still needs as
- * long as the job stays less than that margin behind its input; after a longer outage a term untouched since before
- * it can be forgotten early and alert again, which a larger {@code state-ttl} avoids at no cost in steady state
- * (the timers, not the TTL, drop terms then).
+ * from the event times kept in state: whenever a term is touched, the episodes that ended a full window before the
+ * watermark are pruned first (the same the cleanup timers drop, but at the moment of the decision, so that no
+ * decision depends on when a timer happened to fire). What frees a term that is not seen again is the
+ * {@link TermCleanup} mode: with {@link TermCleanup#EVENT_TIME} an event-time timer per term drops it once the
+ * watermark is a full window past its last sighting; with {@link TermCleanup#TTL} there is no such timer (one row of
+ * state less per term) and Flink's processing-time TTL drops it. In event-time mode the TTL is only a backstop for
+ * terms whose timers cannot fire (event time stalled). Either way the TTL is by default a day longer than the window
+ * and forgets no term the rule still needs as long as the job stays less than that margin behind its input; after a
+ * longer outage a term untouched since before it can be forgotten early and alert again, which a larger
+ * {@code state-ttl} avoids. Alerts waiting for the watermark have their own timers in both modes.
  */
 public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord, Detection>
         implements CheckpointedFunction {
@@ -54,6 +59,9 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     /** Beyond the window, how long processing time may pass before the TTL backstop drops an untouched term. */
     static final Duration TTL_MARGIN = Duration.ofDays(1);
+
+    /** How old a RocksDB file may get before a compaction rewrites it, dropping the expired terms in it. */
+    static final Duration ROCKSDB_PERIODIC_COMPACTION = Duration.ofDays(1);
 
     /** Of two records of a term at one instant, the one an alert carries: by content, whatever came first. */
     private static final Comparator<AuditRecord> SAME_INSTANT = Comparator.comparing(
@@ -67,6 +75,8 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
     private final Duration stateTtl;
     /** Alerts for records earlier than the earliest record seen plus this are held back; -1 when off. */
     private final long learningPeriod;
+
+    private final TermCleanup cleanup;
 
     private transient ValueState<long[]> episodes;
     private transient MapState<Long, Detection> pending;
@@ -97,9 +107,15 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
 
     /** @param stateTtl the TTL backstop, null for the default (see {@link #stateTtl}) */
     public FirstSeenDetector(Duration historyWindow, Duration learningPeriod, Duration stateTtl) {
+        this(historyWindow, learningPeriod, stateTtl, TermCleanup.EVENT_TIME);
+    }
+
+    /** @param cleanup what frees the state of terms not seen again (the alerts do not depend on it) */
+    public FirstSeenDetector(Duration historyWindow, Duration learningPeriod, Duration stateTtl, TermCleanup cleanup) {
         this.window = historyWindow.toMillis();
         this.learningPeriod = learningPeriod == null ? -1 : learningPeriod.toMillis();
         this.stateTtl = stateTtl(historyWindow, stateTtl);
+        this.cleanup = Objects.requireNonNull(cleanup, "cleanup");
     }
 
     /** The TTL backstop when none is configured: the window plus a day. */
@@ -142,10 +158,20 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         return descriptor;
     }
 
-    private static StateTtlConfig ttl(Duration stateTtl) {
+    /**
+     * The TTL of the detector's state. Its cleanup strategies are Flink's background defaults, spelt out because in
+     * {@link TermCleanup#TTL} mode they are what frees terms not seen again: on the heap a few entries are checked on
+     * each state access, on RocksDB expired entries are dropped when compactions rewrite them, and a file no
+     * compaction touched for a day is compacted for it (Flink's default is 30 days: expired terms would stay on disk
+     * for up to a month after their TTL); full snapshots (savepoints, the heap backend's checkpoints) leave them out.
+     */
+    static StateTtlConfig ttl(Duration stateTtl) {
         return StateTtlConfig.newBuilder(stateTtl)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .cleanupFullSnapshot()
+                .cleanupIncrementally(5, false)
+                .cleanupInRocksdbCompactFilter(1000, ROCKSDB_PERIODIC_COMPACTION)
                 .build();
     }
 
@@ -176,16 +202,26 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
         if (late) {
             lateRecords.inc();
         }
-        long[] known = episodes.value();
+        long[] stored = episodes.value();
+        // What the rule still needs: the watermark has passed every timer up to it, so in event-time mode the
+        // cleanup timers have dropped much of this already, but not an episode that ended long before the last
+        // episode of its term (a late record's), which waits for the term's next timer. Pruning here makes each
+        // decision depend on the watermark alone, in both modes; in TTL mode it is the only event-time cleanup.
+        long[] known = TermHistory.expire(stored, watermark, window);
         TermHistory.Insert insert = TermHistory.insert(known, t, window);
         if (insert.episodes == known) {
+            if (known != stored) {
+                episodes.update(known);
+            }
             if (!late && TermHistory.startsEpisode(known, t)) {
                 sameInstantAsPending(record, t);
             }
             return; // a repeat inside a known episode: nothing changes, nothing to say
         }
-        if (known == null) {
-            ctx.timerService().registerEventTimeTimer(t + window); // the term's cleanup, see onTimer
+        if (known == null && cleanup == TermCleanup.EVENT_TIME) {
+            // The term's cleanup, see onTimer. Also when stale episodes were stored: they may come from a TTL-mode
+            // run without a timer (or a timer due at the next watermark; a second one then finds nothing).
+            ctx.timerService().registerEventTimeTimer(t + window);
         }
         episodes.update(insert.episodes);
         if (insert.voidedStart != TermHistory.NONE) {
@@ -256,8 +292,12 @@ public class FirstSeenDetector extends KeyedProcessFunction<TermKey, AuditRecord
             if (kept != known) {
                 episodes.update(kept);
             }
-            // One cleanup timer per term, moved forward lazily: registering the same time twice is a no-op.
-            ctx.timerService().registerEventTimeTimer(TermHistory.lastSeen(kept) + window);
+            if (cleanup == TermCleanup.EVENT_TIME) {
+                // One cleanup timer per term, moved forward lazily: registering the same time twice is a no-op.
+                // In TTL mode a timer that fires (an alert's, or a cleanup timer restored from an event-time run)
+                // prunes as here, and registers none.
+                ctx.timerService().registerEventTimeTimer(TermHistory.lastSeen(kept) + window);
+            }
         }
     }
 
