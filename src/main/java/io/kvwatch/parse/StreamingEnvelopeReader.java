@@ -1,6 +1,7 @@
 package io.kvwatch.parse;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -66,37 +67,54 @@ final class StreamingEnvelopeReader {
     /** What the message holds, in order; or null when the whole message needs the tree path. */
     static List<Item> read(String payload, long ingestTimestamp) {
         try (JsonParser p = FACTORY.createParser(payload)) {
-            if (p.nextToken() != JsonToken.START_OBJECT
-                    || !"records".equals(p.nextFieldName())
-                    || p.nextToken() != JsonToken.START_ARRAY) {
-                return null; // not an envelope: a single record, an ECS document, or something to reject
-            }
-            List<Item> out = new ArrayList<>();
-            RecordFields fields = new RecordFields();
-            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                if (t != JsonToken.START_OBJECT) {
-                    return null;
-                }
-                int start = (int) p.currentTokenLocation().getCharOffset();
-                Item result = fields.read(p, ingestTimestamp);
-                out.add(
-                        result != null
-                                ? result
-                                : new Reparse(
-                                        out.size(),
-                                        start,
-                                        (int) p.currentTokenLocation().getCharOffset() + 1));
-            }
-            // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are
-            // refused).
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
-                p.nextToken();
-                p.skipChildren();
-            }
-            return p.nextToken() == null ? out : null; // trailing text: not JSON
+            return read(p, false, ingestTimestamp);
         } catch (IOException e) {
             return null; // not JSON: the tree path words the dead letter
         }
+    }
+
+    /**
+     * The same for well-formed UTF-8 that starts (after ASCII white space) with {@code {} and has no zero byte in its
+     * first four, so that Jackson reads it as UTF-8 (it guesses the encoding from those bytes): the spans of {@link
+     * Reparse} are then byte offsets.
+     */
+    static List<Item> read(byte[] utf8, long ingestTimestamp) {
+        try (JsonParser p = FACTORY.createParser(utf8)) {
+            return read(p, true, ingestTimestamp);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static List<Item> read(JsonParser p, boolean bytes, long ingestTimestamp) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT
+                || !"records".equals(p.nextFieldName())
+                || p.nextToken() != JsonToken.START_ARRAY) {
+            return null; // not an envelope: a single record, an ECS document, or something to reject
+        }
+        List<Item> out = new ArrayList<>();
+        RecordFields fields = new RecordFields();
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            if (t != JsonToken.START_OBJECT) {
+                return null;
+            }
+            int start = offset(p, bytes);
+            Item result = fields.read(p, ingestTimestamp);
+            out.add(result != null ? result : new Reparse(out.size(), start, offset(p, bytes) + 1));
+        }
+        // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are
+        // refused).
+        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            p.nextToken();
+            p.skipChildren();
+        }
+        return p.nextToken() == null ? out : null; // trailing text: not JSON
+    }
+
+    /** Where the current token starts: in bytes or in characters, as the parser reads. */
+    private static int offset(JsonParser p, boolean bytes) {
+        JsonLocation at = p.currentTokenLocation();
+        return (int) (bytes ? at.getByteOffset() : at.getCharOffset());
     }
 
     /** The fields of one raw Azure record, reused from record to record. */
