@@ -168,6 +168,53 @@ class BytePathEquivalenceTest {
     }
 
     @Test
+    void repeatedKeysAreFoundAtEveryDepthAndKeysOfSiblingObjectsAreNot() throws IOException {
+        String envelope = StreamingParserEquivalenceTest.corpus().get(0);
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            many.append("\"k").append(i).append("\":").append(i).append(',');
+        }
+        List<String> repeated = List.of(
+                "\"pad\":{\"a\":{\"b\":[{\"k\":1,\"k\":2}]}}",
+                "\"pad\":[[{\"x\":{}}],{\"y\":null,\"y\":null}]",
+                "\"big\":{" + many + "\"k50\":1}",
+                "\"pad\":1,\"pad\":1",
+                "\"identity\":{\"claim\":{\"x\":{\"a\":1,\"b\":2,\"a\":3}}},\"identity\":null");
+        List<String> distinct = List.of(
+                "\"pad\":{\"a\":{\"k\":1},\"b\":{\"k\":1}},\"k\":[{\"k\":1},{\"k\":{\"k\":1}}]",
+                "\"big\":{" + many + "\"k100\":1},\"big2\":{" + many + "\"k100\":1}",
+                "\"pad\":[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1}]");
+        for (String pad : repeated) {
+            String m = envelope.replaceFirst("\"category\"", pad + ",\"category\"");
+            assertThat(parse(m))
+                    .as("a key given twice in %s", pad)
+                    .singleElement()
+                    .asString()
+                    .contains("reason=duplicate_key");
+            assertSame(PARSER, m.getBytes(StandardCharsets.UTF_8), ENQUEUED);
+            String atTheEnd = m.substring(0, m.lastIndexOf('}')) + ",\"x\":{\"z\":1},\"x\":2}";
+            assertThat(parse(atTheEnd))
+                    .as("a key given twice in the envelope")
+                    .singleElement()
+                    .asString()
+                    .contains("reason=duplicate_key");
+        }
+        List<String> plain = parse(envelope);
+        assertThat(plain).as("the envelope's records").isNotEmpty().allMatch(line -> line.startsWith("record "));
+        for (String pad : distinct) {
+            String m = envelope.replaceFirst("\"category\"", pad + ",\"category\"");
+            assertThat(parse(m)).as("the same keys in sibling objects: %s", pad).isEqualTo(plain);
+            assertSame(PARSER, m.getBytes(StandardCharsets.UTF_8), ENQUEUED);
+        }
+    }
+
+    private static List<String> parse(String m) {
+        return describe(
+                PARSER,
+                RawMessage.ofBytes(m.getBytes(StandardCharsets.UTF_8), ENQUEUED, "insights-logs-auditevent-2@417"));
+    }
+
+    @Test
     void utf8VerdictIsTheJdkStrictDecoders() throws CharacterCodingException {
         Random random = new Random(23);
         int invalid = 0;
