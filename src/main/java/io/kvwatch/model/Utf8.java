@@ -23,7 +23,10 @@ public final class Utf8 {
     public static boolean isValid(byte[] b, int from, int to) {
         int i = from;
         while (i < to) {
-            // JSON is mostly ASCII: eight bytes at a time until a byte with the high bit.
+            // JSON is mostly ASCII: sixteen, then eight bytes at a time until a byte with the high bit.
+            while (i + 16 <= to && (((long) LONGS.get(b, i) | (long) LONGS.get(b, i + 8)) & HIGH_BITS) == 0) {
+                i += 16;
+            }
             while (i + 8 <= to && ((long) LONGS.get(b, i) & HIGH_BITS) == 0) {
                 i += 8;
             }
