@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvwatch.model.AuditRecord;
 import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.List;
 
@@ -61,7 +62,10 @@ public final class EnvelopeParser implements Serializable {
     }
 
     public void parse(RawMessage message, Output out) {
-        String payload = message.payload;
+        if (streaming && message.payload == null && message.bytes != null && readBytes(message, out)) {
+            return;
+        }
+        String payload = message.text();
         if (payload == null || payload.isBlank()) {
             return; // an empty line between NDJSON messages, or a Kafka record without a value, is not a message
         }
@@ -136,6 +140,46 @@ public final class EnvelopeParser implements Serializable {
         }
     }
 
+    /**
+     * The fast path on a message's UTF-8 bytes, without a {@code String} of the whole message; false when the message
+     * needs the text path, which decides everything unusual exactly as for text: too large, not UTF-8, not an
+     * envelope, not JSON, a repeated key.
+     */
+    private boolean readBytes(RawMessage message, Output out) {
+        byte[] b = message.bytes;
+        if (message.notUtf8 || message.sizeBytes > maxMessageLength || b.length > maxMessageLength) {
+            return false;
+        }
+        int first = 0;
+        while (first < b.length && isAsciiWhitespace(b[first])) {
+            first++;
+        }
+        if (first == b.length) {
+            return true; // blank, as String.isBlank() would say: not a message
+        }
+        // Jackson guesses the encoding from the first four bytes (and skips a byte order mark): only JSON text that
+        // cannot be mistaken for UTF-16 or UTF-32 is read here; everything else takes the text path.
+        if (b[first] != '{') {
+            return false;
+        }
+        for (int i = 0; i < Math.min(4, b.length); i++) {
+            if (b[i] == 0) {
+                return false;
+            }
+        }
+        List<StreamingEnvelopeReader.Item> items = StreamingEnvelopeReader.read(b, message.ingestTimestamp);
+        if (items == null) {
+            return false;
+        }
+        emit(items, message, out, again -> MAPPER.readTree(b, again.start(), again.end() - again.start()));
+        return true;
+    }
+
+    /** What {@link Character#isWhitespace} says of an ASCII byte (and so {@link String#isBlank()}). */
+    private static boolean isAsciiWhitespace(byte c) {
+        return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+    }
+
     /** The fast path (see {@link StreamingEnvelopeReader}); false when the message needs the tree path. */
     private boolean readStreaming(RawMessage message, Output out) {
         List<StreamingEnvelopeReader.Item> items =
@@ -143,6 +187,16 @@ public final class EnvelopeParser implements Serializable {
         if (items == null) {
             return false;
         }
+        String payload = message.payload;
+        emit(items, message, out, again -> MAPPER.readTree(payload.substring(again.start(), again.end())));
+        return true;
+    }
+
+    private interface Reread {
+        JsonNode tree(StreamingEnvelopeReader.Reparse again) throws IOException;
+    }
+
+    private void emit(List<StreamingEnvelopeReader.Item> items, RawMessage message, Output out, Reread reread) {
         for (int i = 0; i < items.size(); i++) {
             StreamingEnvelopeReader.Item item = items.get(i);
             if (item instanceof StreamingEnvelopeReader.Read read) {
@@ -152,8 +206,8 @@ public final class EnvelopeParser implements Serializable {
             } else if (item instanceof StreamingEnvelopeReader.Reparse again) {
                 JsonNode node;
                 try {
-                    node = MAPPER.readTree(message.payload.substring(again.start(), again.end()));
-                } catch (JsonProcessingException e) {
+                    node = reread.tree(again);
+                } catch (IOException e) {
                     throw new IllegalStateException("a record of a well-formed message did not parse again", e);
                 }
                 readOne(node, again.index(), message, out);
@@ -161,7 +215,6 @@ public final class EnvelopeParser implements Serializable {
                 out.ignored();
             }
         }
-        return true;
     }
 
     private void readOne(JsonNode node, int index, RawMessage message, Output out) {
@@ -189,18 +242,18 @@ public final class EnvelopeParser implements Serializable {
             DeadLetterReason reason = e.reason() == DeadLetterReason.WRONG_FIELD_TYPE && !node.isObject()
                     ? DeadLetterReason.RECORD_NOT_AN_OBJECT
                     : e.reason();
-            String text = index < 0 ? message.payload : node.toString();
+            String text = index < 0 ? message.text() : node.toString();
             out.deadLetter(deadLetter(message, index, text, reason, e.getMessage()));
         }
     }
 
     private DeadLetter notJsonOrDuplicateKey(RawMessage message, JsonProcessingException strict) {
         try {
-            LENIENT.readTree(message.payload);
+            LENIENT.readTree(message.text());
         } catch (JsonProcessingException malformed) {
-            return deadLetter(message, -1, message.payload, DeadLetterReason.NOT_JSON, malformed.getOriginalMessage());
+            return deadLetter(message, -1, message.text(), DeadLetterReason.NOT_JSON, malformed.getOriginalMessage());
         }
-        return deadLetter(message, -1, message.payload, DeadLetterReason.DUPLICATE_KEY, strict.getOriginalMessage());
+        return deadLetter(message, -1, message.text(), DeadLetterReason.DUPLICATE_KEY, strict.getOriginalMessage());
     }
 
     private DeadLetter deadLetter(RawMessage message, int index, String text, DeadLetterReason reason, String detail) {

@@ -1,12 +1,13 @@
 package io.kvwatch.parse;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import io.kvwatch.model.AuditRecord;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,10 +36,18 @@ final class StreamingEnvelopeReader {
     /** A record to re-read with the tree path: its index in {@code records} and its text's span. */
     record Reparse(int index, int start, int end) implements Item {}
 
-    // A repeated key fails the pass, and the tree path dead-letters the message (see EnvelopeParser).
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    // A repeated key fails the pass, and the tree path dead-letters the message (see EnvelopeParser). The pass checks
+    // keys itself (Keys), not with Jackson's STRICT_DUPLICATE_DETECTION, which makes a HashSet for every object of
+    // more than two keys: 10% of the job's time.
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    /** A key given twice: the tree path words the dead letter. Thrown often enough to skip the stack trace. */
+    private static final IOException REPEATED_KEY = new IOException("a repeated key") {
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    };
 
     // The fields read, as bits, to notice a field given twice (the tree path keeps the last; we do not guess).
     private static final int TIME = 1,
@@ -66,41 +75,61 @@ final class StreamingEnvelopeReader {
     /** What the message holds, in order; or null when the whole message needs the tree path. */
     static List<Item> read(String payload, long ingestTimestamp) {
         try (JsonParser p = FACTORY.createParser(payload)) {
-            if (p.nextToken() != JsonToken.START_OBJECT
-                    || !"records".equals(p.nextFieldName())
-                    || p.nextToken() != JsonToken.START_ARRAY) {
-                return null; // not an envelope: a single record, an ECS document, or something to reject
-            }
-            List<Item> out = new ArrayList<>();
-            RecordFields fields = new RecordFields();
-            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                if (t != JsonToken.START_OBJECT) {
-                    return null;
-                }
-                int start = (int) p.currentTokenLocation().getCharOffset();
-                Item result = fields.read(p, ingestTimestamp);
-                out.add(
-                        result != null
-                                ? result
-                                : new Reparse(
-                                        out.size(),
-                                        start,
-                                        (int) p.currentTokenLocation().getCharOffset() + 1));
-            }
-            // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are
-            // refused).
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
-                p.nextToken();
-                p.skipChildren();
-            }
-            return p.nextToken() == null ? out : null; // trailing text: not JSON
+            return read(p, false, ingestTimestamp);
         } catch (IOException e) {
             return null; // not JSON: the tree path words the dead letter
         }
     }
 
+    /**
+     * The same for well-formed UTF-8 that starts (after ASCII white space) with {@code {} and has no zero byte in its
+     * first four, so that Jackson reads it as UTF-8 (it guesses the encoding from those bytes): the spans of {@link
+     * Reparse} are then byte offsets.
+     */
+    static List<Item> read(byte[] utf8, long ingestTimestamp) {
+        try (JsonParser p = FACTORY.createParser(utf8)) {
+            return read(p, true, ingestTimestamp);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static List<Item> read(JsonParser p, boolean bytes, long ingestTimestamp) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT
+                || !"records".equals(p.nextFieldName())
+                || p.nextToken() != JsonToken.START_ARRAY) {
+            return null; // not an envelope: a single record, an ECS document, or something to reject
+        }
+        List<Item> out = new ArrayList<>();
+        RecordFields fields = new RecordFields();
+        Keys keys = fields.keys;
+        keys.open();
+        keys.add("records");
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            if (t != JsonToken.START_OBJECT) {
+                return null;
+            }
+            int start = offset(p, bytes);
+            Item result = fields.read(p, ingestTimestamp);
+            out.add(result != null ? result : new Reparse(out.size(), start, offset(p, bytes) + 1));
+        }
+        // Other members of the envelope are not read (a second "records" fails the pass: duplicate keys are
+        // refused).
+        for (String name = keys.next(p); name != null; name = keys.next(p)) {
+            keys.skip(p, p.nextToken());
+        }
+        return p.nextToken() == null ? out : null; // trailing text: not JSON
+    }
+
+    /** Where the current token starts: in bytes or in characters, as the parser reads. */
+    private static int offset(JsonParser p, boolean bytes) {
+        JsonLocation at = p.currentTokenLocation();
+        return (int) (bytes ? at.getByteOffset() : at.getCharOffset());
+    }
+
     /** The fields of one raw Azure record, reused from record to record. */
     private static final class RecordFields {
+        final Keys keys = new Keys();
         int seen;
         boolean unsure;
         String time,
@@ -123,7 +152,8 @@ final class StreamingEnvelopeReader {
                     resourceIdCapitalised = operation = resultType = resultSignature = callerIp = correlationId = null;
             upn = longUpn = appId = objectId = requestUri = clientInfo = null;
             status = 0;
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            keys.open();
+            for (String name = keys.next(p); name != null; name = keys.next(p)) {
                 JsonToken t = p.nextToken();
                 switch (name) {
                     case "time" -> time = text(p, t, TIME);
@@ -143,10 +173,11 @@ final class StreamingEnvelopeReader {
                         if (EcsDocumentReader.MARKER_KEYS.contains(name)) {
                             unsure = true;
                         }
-                        p.skipChildren();
+                        keys.skip(p, t);
                     }
                 }
             }
+            keys.close();
             if (unsure || (seen & (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) == (RESOURCE_ID | RESOURCE_ID_CAPITALISED)) {
                 return null;
             }
@@ -174,30 +205,30 @@ final class StreamingEnvelopeReader {
         }
 
         private void identity(JsonParser p) throws IOException {
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            for (String name = keys.next(p); name != null; name = keys.next(p)) {
                 JsonToken t = p.nextToken();
                 if (name.equals("claim")) {
                     object(p, t, CLAIM, this::claim);
                 } else {
-                    p.skipChildren();
+                    keys.skip(p, t);
                 }
             }
         }
 
         private void claim(JsonParser p) throws IOException {
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            for (String name = keys.next(p); name != null; name = keys.next(p)) {
                 JsonToken t = p.nextToken();
                 switch (name) {
                     case "upn" -> upn = text(p, t, UPN);
                     case AzureRecordReader.UPN_CLAIM_URI -> longUpn = text(p, t, LONG_UPN);
                     case "appid" -> appId = text(p, t, APP_ID);
-                    default -> p.skipChildren();
+                    default -> keys.skip(p, t);
                 }
             }
         }
 
         private void properties(JsonParser p) throws IOException {
-            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
+            for (String name = keys.next(p); name != null; name = keys.next(p)) {
                 JsonToken t = p.nextToken();
                 switch (name) {
                     case "id" -> objectId = text(p, t, OBJECT_ID);
@@ -209,10 +240,10 @@ final class StreamingEnvelopeReader {
                             status = p.getIntValue();
                         } else if (t != JsonToken.VALUE_NULL) {
                             unsure = true; // digits in a string, or not a status: the tree path decides
-                            p.skipChildren();
+                            keys.skip(p, t);
                         }
                     }
-                    default -> p.skipChildren();
+                    default -> keys.skip(p, t);
                 }
             }
         }
@@ -224,10 +255,12 @@ final class StreamingEnvelopeReader {
         private void object(JsonParser p, JsonToken t, int bit, Members members) throws IOException {
             once(bit);
             if (t == JsonToken.START_OBJECT) {
+                keys.open();
                 members.read(p);
+                keys.close();
             } else if (t != JsonToken.VALUE_NULL) {
                 unsure = true;
-                p.skipChildren();
+                keys.skip(p, t);
             }
         }
 
@@ -238,7 +271,7 @@ final class StreamingEnvelopeReader {
             }
             if (t != JsonToken.VALUE_NULL) {
                 unsure = true;
-                p.skipChildren();
+                keys.skip(p, t);
             }
             return null;
         }
@@ -248,6 +281,95 @@ final class StreamingEnvelopeReader {
                 unsure = true;
             }
             seen |= bit;
+        }
+    }
+
+    /**
+     * The keys of the objects open at each depth, to notice a key given twice in one object. An open-addressing table
+     * per depth, reused from object to object: no allocation per object, and the names Jackson hands out are
+     * canonical, so a repeat is found by identity first.
+     */
+    private static final class Keys {
+        private String[][] tables = new String[8][];
+        private int[] counts = new int[8];
+        private int depth = -1;
+
+        void open() {
+            depth++;
+            if (depth == tables.length) {
+                tables = Arrays.copyOf(tables, depth * 2);
+                counts = Arrays.copyOf(counts, depth * 2);
+            }
+            if (tables[depth] == null) {
+                tables[depth] = new String[32];
+            } else if (counts[depth] > 0) {
+                Arrays.fill(tables[depth], null);
+            }
+            counts[depth] = 0;
+        }
+
+        void close() {
+            depth--;
+        }
+
+        /** The next key of the innermost open object, or null at its end; a repeated key fails the pass. */
+        String next(JsonParser p) throws IOException {
+            String name = p.nextFieldName();
+            if (name != null) {
+                add(name);
+            }
+            return name;
+        }
+
+        void add(String name) throws IOException {
+            String[] table = tables[depth];
+            int mask = table.length - 1;
+            int h = name.hashCode();
+            int i = (h ^ (h >>> 16)) & mask;
+            for (String s; (s = table[i]) != null; i = (i + 1) & mask) {
+                if (s == name || s.equals(name)) {
+                    throw REPEATED_KEY;
+                }
+            }
+            table[i] = name;
+            if (++counts[depth] * 2 > table.length) {
+                grow();
+            }
+        }
+
+        private void grow() {
+            String[] old = tables[depth];
+            String[] table = new String[old.length * 2];
+            int mask = table.length - 1;
+            for (String s : old) {
+                if (s != null) {
+                    int h = s.hashCode();
+                    int i = (h ^ (h >>> 16)) & mask;
+                    while (table[i] != null) {
+                        i = (i + 1) & mask;
+                    }
+                    table[i] = s;
+                }
+            }
+            tables[depth] = table;
+        }
+
+        /** Skips the value at {@code t} (what {@link JsonParser#skipChildren()} does), checking every object in it. */
+        void skip(JsonParser p, JsonToken t) throws IOException {
+            if (t == JsonToken.START_OBJECT) {
+                open();
+                for (String name = next(p); name != null; name = next(p)) {
+                    skip(p, p.nextToken());
+                }
+                close();
+            } else if (t == JsonToken.START_ARRAY) {
+                for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                    if (e == null) {
+                        throw new IOException("end of input in an array"); // Jackson reports it first
+                    }
+                    skip(p, e);
+                }
+            }
         }
     }
 }

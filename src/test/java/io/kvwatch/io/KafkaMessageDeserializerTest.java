@@ -32,7 +32,11 @@ class KafkaMessageDeserializerTest {
         String envelope = "{\"records\":[" + RECORD.formatted("alice@contoso.com") + "]}";
         RawMessage m = deserialize(envelope.getBytes(StandardCharsets.UTF_8));
 
-        assertThat(m.payload).isEqualTo(envelope);
+        assertThat(m.bytes)
+                .as("the value as it came, not decoded")
+                .isEqualTo(envelope.getBytes(StandardCharsets.UTF_8));
+        assertThat(m.notUtf8).isFalse();
+        assertThat(m.text()).isEqualTo(envelope);
         assertThat(m.ingestTimestamp).as("the Kafka record timestamp").isEqualTo(ENQUEUED);
         assertThat(m.origin).isEqualTo("insights-logs-auditevent-2@417");
         assertThat(m.sizeBytes).isEqualTo(envelope.length());
@@ -47,6 +51,7 @@ class KafkaMessageDeserializerTest {
     void recordWithoutValueIsSkippedNotFailed() {
         RawMessage m = deserialize(null);
         assertThat(m.payload).isNull();
+        assertThat(m.bytes).isNull();
         ParseResult p = parse(m);
         assertThat(p.records).isEmpty();
         assertThat(p.deadLetters).as("a tombstone carries nothing to keep").isEmpty();

@@ -40,50 +40,56 @@ class StreamingParserEquivalenceTest {
     void sameResultsOnMutatedMessages() throws IOException {
         List<String> messages = corpus();
         Random random = new Random(11);
-        String[] replacements = {
-            "42",
-            "null",
-            "true",
-            "{}",
-            "[]",
-            "\"\"",
-            "\" \"",
-            "\"2026-02-30T00:00:00Z\"",
-            "\"2026-11-02T08:14:03.1234567890Z\"",
-            "\"2026-11-02T08:14:03.Z\"",
-            "\"2026-11-02T24:00:00Z\"",
-            "\"2026-11-02t08:14:03Z\"",
-            "\"0999-11-02T08:14:03Z\"",
-            "\"2026-11-02T08:14:60Z\"",
-            "\"404\"",
-            "3000000000",
-            "-1",
-            "2.5",
-            "\"AUDITEVENT\"",
-            "{\"upn\":\"x@y\"}",
-            "\"11/2/2026 8:14:03 AM\"",
-            "\"2026-11-02T08:14:03.1234567\"",
-            "\"11/2/2026 9:14:03 PM +01:00\"",
-            "\"<Redacted>\"",
-            "\"[2001:db8::7]:443\"",
-            "\"198.51.100.7:50432\"",
-            "\"{\\\"id\\\":\\\"https://kv.vault.azure.net/secrets/s\\\"}\"",
-            "\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM\""
-        };
         for (int i = 0; i < 4000; i++) {
-            String m = messages.get(random.nextInt(messages.size()));
-            String mutated = switch (random.nextInt(5)) {
-                case 4 ->
-                    m.replaceFirst(
-                            "\"resourceId\"",
-                            random.nextBoolean() ? "\"ResourceId\"" : "\"ResourceId\":null,\"resourceId\"");
-                case 0 -> replaceAValue(m, replacements[random.nextInt(replacements.length)], random);
-                case 1 -> m.substring(0, random.nextInt(m.length() + 1));
-                case 2 -> repeatAField(m, random);
-                default -> m + (random.nextBoolean() ? " " : " x");
-            };
+            String mutated = mutate(messages, random);
             assertSame(mutated, random.nextBoolean() ? 1_790_000_000_000L : RawMessage.NO_TIMESTAMP);
         }
+    }
+
+    private static final String[] REPLACEMENTS = {
+        "42",
+        "null",
+        "true",
+        "{}",
+        "[]",
+        "\"\"",
+        "\" \"",
+        "\"2026-02-30T00:00:00Z\"",
+        "\"2026-11-02T08:14:03.1234567890Z\"",
+        "\"2026-11-02T08:14:03.Z\"",
+        "\"2026-11-02T24:00:00Z\"",
+        "\"2026-11-02t08:14:03Z\"",
+        "\"0999-11-02T08:14:03Z\"",
+        "\"2026-11-02T08:14:60Z\"",
+        "\"404\"",
+        "3000000000",
+        "-1",
+        "2.5",
+        "\"AUDITEVENT\"",
+        "{\"upn\":\"x@y\"}",
+        "\"11/2/2026 8:14:03 AM\"",
+        "\"2026-11-02T08:14:03.1234567\"",
+        "\"11/2/2026 9:14:03 PM +01:00\"",
+        "\"<Redacted>\"",
+        "\"[2001:db8::7]:443\"",
+        "\"198.51.100.7:50432\"",
+        "\"{\\\"id\\\":\\\"https://kv.vault.azure.net/secrets/s\\\"}\"",
+        "\"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/MANAGEDHSMS/HSM\""
+    };
+
+    /** One of the corpus's messages with a random change: a value of another type, a repeated field, cut text... */
+    static String mutate(List<String> messages, Random random) {
+        String m = messages.get(random.nextInt(messages.size()));
+        return switch (random.nextInt(5)) {
+            case 4 ->
+                m.replaceFirst(
+                        "\"resourceId\"",
+                        random.nextBoolean() ? "\"ResourceId\"" : "\"ResourceId\":null,\"resourceId\"");
+            case 0 -> replaceAValue(m, REPLACEMENTS[random.nextInt(REPLACEMENTS.length)], random);
+            case 1 -> m.substring(0, random.nextInt(m.length() + 1));
+            case 2 -> repeatAField(m, random);
+            default -> m + (random.nextBoolean() ? " " : " x");
+        };
     }
 
     @Test
@@ -143,7 +149,7 @@ class StreamingParserEquivalenceTest {
         return start < 0 ? m : m.substring(0, start + 1) + name + m.substring(end);
     }
 
-    private static List<String> corpus() throws IOException {
+    static List<String> corpus() throws IOException {
         List<String> messages = new ArrayList<>();
         for (String resource :
                 List.of("/samples/keyvault-auditevent-shapes.ndjson", "/samples/keyvault-audit-sample.ndjson")) {
