@@ -17,7 +17,7 @@ import org.apache.flink.util.FileUtils;
  * <pre>
  * mvn -B -Pbench -DskipTests verify exec:exec@bench [-Dbench.args="..."]
  *
- *   --only throughput|jmh|latency|all     what to run (default all)
+ *   --only throughput|kafka|jmh|latency|all  what to run (default all)
  *   --terms 1000000,10000000              distinct terms preloaded into the state
  *   --parallelism 1,2                     job parallelism
  *   --backends hashmap,rocksdb            state backends
@@ -28,6 +28,10 @@ import org.apache.flink.util.FileUtils;
  *   --latency-rate 2000                   latency: input records per second
  *   --latency-seconds 40                  latency: length of the measured window per row
  *   --latency-configs G/O/C,...           latency: rows as delivery guarantee/out-of-orderness/checkpoint interval
+ *   --peers job,sql-dedup,sql-lag         kafka: the readers of the topic (the job, its Flink SQL peers)
+ *   --sql-check true|false                kafka: the SQL peers' alerts against the oracle (default true)
+ *                                         (kafka takes --terms, --parallelism, --backends, --records too; its
+ *                                         defaults: 1000000, 1, hashmap, 1000000)
  *   --jmh-include REGEX                   JMH: which benchmarks (default all of io.kvwatch.bench.jmh)
  *   --jmh-forks 1                         JMH: forks per benchmark
  *
@@ -45,6 +49,9 @@ public final class BenchMain {
         report.append(Machine.describe()).append("\n\n");
         if (only.equals("all") || only.equals("throughput")) {
             report.append(throughput(opts, out)).append('\n');
+        }
+        if (only.equals("all") || only.equals("kafka")) {
+            report.append(KafkaBench.runAll(opts, out)).append('\n');
         }
         if (only.equals("all") || only.equals("latency")) {
             report.append(LatencyBench.runAll(opts, out)).append('\n');
