@@ -35,7 +35,8 @@ import org.apache.flink.util.FileUtils;
  *   --jmh-include REGEX                   JMH: which benchmarks (default all of io.kvwatch.bench.jmh)
  *   --jmh-forks 1                         JMH: forks per benchmark
  *
- * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/.
+ * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/ (kafka: each
+ * reader's whole read).
  * </pre>
  */
 public final class BenchMain {

@@ -299,6 +299,8 @@ final class KafkaBench {
             }
             StreamGraph graph = env.getStreamGraph();
             graph.setJobName("bench kafka " + peer + " " + backend + " p" + parallelism);
+            // With -Dbench.jfr=true: the whole read, preload included (the timed part starts on a task thread).
+            jdk.jfr.Recording profile = ThroughputBench.startProfile();
             JobID job = cluster.submitJob(graph).get().getJobID();
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(60);
             while (!timing.finished.await(1, TimeUnit.SECONDS)) {
@@ -314,6 +316,9 @@ final class KafkaBench {
                     throw new IllegalStateException(peer + " did not read the topic to its end: " + status, cause);
                 }
             }
+            ThroughputBench.stopProfile(
+                    profile,
+                    workDir.getParent().resolve("profile-kafka-" + peer + "-" + backend + "-p" + parallelism + ".jfr"));
             cluster.cancelJob(job).get(1, TimeUnit.MINUTES);
             return new Result(measured.recordsFrom(timedFrom), timing.seconds(), timing.cpuSeconds());
         } finally {
