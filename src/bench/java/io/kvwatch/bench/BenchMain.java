@@ -17,7 +17,7 @@ import org.apache.flink.util.FileUtils;
  * <pre>
  * mvn -B -Pbench -DskipTests verify exec:exec@bench [-Dbench.args="..."]
  *
- *   --only throughput|jmh|latency|all     what to run (default all)
+ *   --only throughput|kafka|jmh|latency|all  what to run (default all)
  *   --terms 1000000,10000000              distinct terms preloaded into the state
  *   --parallelism 1,2                     job parallelism
  *   --backends hashmap,rocksdb            state backends
@@ -31,11 +31,16 @@ import org.apache.flink.util.FileUtils;
  *   --latency-seconds 40                  latency: length of the measured window per row
  *   --latency-configs G/O/C,...           latency: rows as delivery guarantee/out-of-orderness/checkpoint interval;
  *                                         O "eventhubs" (the job's defaults for Event Hubs timestamps), "kafka"
- *                                         (its defaults for producer timestamps) or a duration; C "default" or one
+ *                                         (its defaults for producer timestamps) or a duration; C "default" or a duration
+ *   --peers job,sql-dedup,sql-lag         kafka: the readers of the topic (the job, its Flink SQL peers)
+ *   --sql-check true|false                kafka: the SQL peers' alerts against the oracle (default true)
+ *                                         (kafka takes --terms, --parallelism, --backends, --records too; its
+ *                                         defaults: 1000000, 1, hashmap, 1000000)
  *   --jmh-include REGEX                   JMH: which benchmarks (default all of io.kvwatch.bench.jmh)
  *   --jmh-forks 1                         JMH: forks per benchmark
  *
- * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/.
+ * -Dbench.jfr=true (in -Dbench.jvm) records the timed phase of each job run with JFR into target/bench/ (kafka: each
+ * reader's whole read).
  * </pre>
  */
 public final class BenchMain {
@@ -49,6 +54,9 @@ public final class BenchMain {
         report.append(Machine.describe()).append("\n\n");
         if (only.equals("all") || only.equals("throughput")) {
             report.append(throughput(opts, out)).append('\n');
+        }
+        if (only.equals("all") || only.equals("kafka")) {
+            report.append(KafkaBench.runAll(opts, out)).append('\n');
         }
         if (only.equals("all") || only.equals("latency")) {
             report.append(LatencyBench.runAll(opts, out)).append('\n');

@@ -73,23 +73,8 @@ final class ThroughputBench {
             Map<String, String> flinkConf,
             Path workDir)
             throws Exception {
-        Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
-        Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
         boolean rocks = backend.equals("rocksdb");
-        Configuration conf = new Configuration();
-        io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism)
-                .getConfiguration()
-                .toMap()
-                .forEach(conf::setString);
-        conf.set(StateBackendOptions.STATE_BACKEND, backend);
-        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, rocks);
-        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-        // Periodic checkpoints would land at random points of the timed phase; they are measured on their own.
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofHours(1));
-        conf.setString("state.backend.rocksdb.localdir", rocksdb.toString());
-        // RocksDB's block cache and write buffers come from managed memory: 1 GiB for the one TaskManager.
-        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(1024));
+        Configuration conf = clusterConfiguration(parallelism, backend, workDir);
         flinkConf.forEach(conf::setString); // --flink-conf: tuning under test
 
         int timedFrom = measured.timedFrom();
@@ -167,8 +152,32 @@ final class ThroughputBench {
         return used;
     }
 
+    /**
+     * The MiniCluster's configuration for a run: {@code backend} with its files under {@code workDir}, checkpoints
+     * to the file system (incremental on RocksDB), none periodic, and 1 GiB of managed memory.
+     */
+    static Configuration clusterConfiguration(int parallelism, String backend, Path workDir) throws Exception {
+        Path checkpoints = Files.createDirectories(workDir.resolve("checkpoints"));
+        Path rocksdb = Files.createDirectories(workDir.resolve("rocksdb"));
+        Configuration conf = new Configuration();
+        io.kvwatch.testing.LoopbackMiniCluster.withSlots(parallelism)
+                .getConfiguration()
+                .toMap()
+                .forEach(conf::setString);
+        conf.set(StateBackendOptions.STATE_BACKEND, backend);
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, backend.equals("rocksdb"));
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        // Periodic checkpoints would land at random points of the timed phase; they are measured on their own.
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofHours(1));
+        conf.setString("state.backend.rocksdb.localdir", rocksdb.toString());
+        // RocksDB's block cache and write buffers come from managed memory: 1 GiB for the one TaskManager.
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(1024));
+        return conf;
+    }
+
     /** With {@code -Dbench.jfr=true}, a JFR recording (settings "profile") of the timed phase only. */
-    private static jdk.jfr.Recording startProfile() throws Exception {
+    static jdk.jfr.Recording startProfile() throws Exception {
         if (!Boolean.getBoolean("bench.jfr")) {
             return null;
         }
@@ -177,7 +186,7 @@ final class ThroughputBench {
         return recording;
     }
 
-    private static void stopProfile(jdk.jfr.Recording recording, Path file) throws Exception {
+    static void stopProfile(jdk.jfr.Recording recording, Path file) throws Exception {
         if (recording != null) {
             recording.stop();
             recording.dump(file);
@@ -186,7 +195,7 @@ final class ThroughputBench {
         }
     }
 
-    private static void await(java.util.concurrent.CountDownLatch latch, String what) throws InterruptedException {
+    static void await(java.util.concurrent.CountDownLatch latch, String what) throws InterruptedException {
         if (!latch.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException(what + " did not finish within " + TIMEOUT);
         }
