@@ -293,7 +293,9 @@ class TermCleanupTest {
                     .as("within the TTL (15 days) nothing is freed: 20 terms, alice's episodes and pending alert")
                     .isEqualTo(22);
             h.setStateTtlProcessingTime(Duration.ofDays(16).toMillis());
-            for (int i = 2; i < 20; i++) {
+            // One entry checked per state access, walking the key groups' maps: a pass over 22 entries spread over
+            // the key groups takes more accesses than there are entries (60 were not enough, 200 are).
+            for (int i = 2; i < 200; i++) {
                 h.processElement(Records.read(ALICE, SECRET, T0 + 30 * DAY + i * SECOND), T0 + 30 * DAY + i * SECOND);
             }
             assertThat(h.numKeyedStateEntries())
