@@ -14,7 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>Nothing here fails the job or drops a message silently: a record without a value, an invalid UTF-8 value and
  * an oversized value all reach {@code parse.EnvelopeParser}, which decides (skip, dead letter) in one place. The
  * value's byte size travels along, so that an oversized message is refused there without being parsed. The value is
- * not decoded to text: it is only checked to be UTF-8 (one pass, eight bytes at a time while they are ASCII), and the
+ * not decoded to text: it is only checked to be UTF-8 (one pass, sixteen bytes at a time while they are ASCII), and the
  * parser reads the bytes themselves.
  */
 public final class KafkaMessageDeserializer implements KafkaRecordDeserializationSchema<RawMessage> {

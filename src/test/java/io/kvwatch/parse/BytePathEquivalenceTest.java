@@ -2,13 +2,9 @@ package io.kvwatch.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.model.Utf8;
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
@@ -45,7 +41,7 @@ class BytePathEquivalenceTest {
             assertSame(PARSER, value, RawMessage.NO_TIMESTAMP);
             assertSame(SMALL, value, ENQUEUED);
             RawMessage message = RawMessage.ofBytes(value, ENQUEUED, "t");
-            PARSER.parse(message, new Collected());
+            PARSER.parse(message, new ParseOutcomes());
             if (message.payload == null) {
                 unread++;
             }
@@ -288,43 +284,7 @@ class BytePathEquivalenceTest {
     }
 
     private static List<String> describe(EnvelopeParser parser, RawMessage message) {
-        Collected out = new Collected();
-        parser.parse(message, out);
-        return out.lines;
-    }
-
-    private static final class Collected implements EnvelopeParser.Output {
-        final List<String> lines = new ArrayList<>();
-
-        @Override
-        public void record(AuditRecord record) {
-            lines.add("record " + fields(record));
-        }
-
-        @Override
-        public void deadLetter(DeadLetter d) {
-            lines.add("dead letter " + fields(d));
-        }
-
-        @Override
-        public void ignored() {
-            lines.add("ignored");
-        }
-    }
-
-    private static String fields(Object o) {
-        StringBuilder sb = new StringBuilder();
-        for (Field f : o.getClass().getFields()) {
-            if (Modifier.isStatic(f.getModifiers())) {
-                continue;
-            }
-            try {
-                sb.append(f.getName()).append('=').append(f.get(o)).append(' ');
-            } catch (IllegalAccessException e) {
-                throw new AssertionError(e);
-            }
-        }
-        return sb.toString();
+        return ParseOutcomes.describe(parser, message);
     }
 
     private static byte[] concat(byte[]... parts) {

@@ -2,13 +2,10 @@ package io.kvwatch.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvwatch.model.AuditRecord;
-import io.kvwatch.model.DeadLetter;
 import io.kvwatch.model.RawMessage;
 import io.kvwatch.testing.AuditStreamGenerator;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -255,38 +252,6 @@ class StreamingParserEquivalenceTest {
     }
 
     private static List<String> describe(EnvelopeParser parser, String message, long ingestTimestamp) {
-        List<String> out = new ArrayList<>();
-        parser.parse(new RawMessage(message, ingestTimestamp, "t"), new EnvelopeParser.Output() {
-            @Override
-            public void record(AuditRecord record) {
-                out.add("record " + fields(record));
-            }
-
-            @Override
-            public void deadLetter(DeadLetter d) {
-                out.add("dead letter " + fields(d));
-            }
-
-            @Override
-            public void ignored() {
-                out.add("ignored");
-            }
-        });
-        return out;
-    }
-
-    private static String fields(Object o) {
-        StringBuilder sb = new StringBuilder();
-        for (Field f : o.getClass().getFields()) {
-            if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                continue;
-            }
-            try {
-                sb.append(f.getName()).append('=').append(f.get(o)).append(' ');
-            } catch (IllegalAccessException e) {
-                throw new AssertionError(e);
-            }
-        }
-        return sb.toString();
+        return ParseOutcomes.describe(parser, new RawMessage(message, ingestTimestamp, "t"));
     }
 }
